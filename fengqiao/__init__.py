@@ -1,0 +1,1 @@
+"""Fengqiao (枫桥): the working model of a Fengqiao-style police station."""

@@ -1,0 +1,98 @@
+"""Scopes: the stations and areas where a user holds a permission, from their memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from fengqiao.accounts.models import Membership
+from fengqiao.accounts.roles import role_can
+
+# The jurisdiction tree is the areas app's; accounts reaches it through the membership's key.
+Area: Any = Membership._meta.get_field("area").related_model
+WIDE_KINDS = ("district", "station")
+
+_CACHE_ATTR = "_fq_scopes"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a user reaches for one permission: whole stations, or areas beneath one."""
+
+    everything: bool = False
+    station_ids: frozenset[int] = field(default_factory=frozenset)
+    area_ids: frozenset[int] = field(default_factory=frozenset)
+    paths: tuple[str, ...] = ()
+
+    def q(self, station_field: str = "station_id", area_field: str = "area_id") -> Q:
+        """Return the filter for case rows that carry a station and an area (grid)."""
+        if self.everything:
+            return Q()
+        cond = Q(pk__in=[])
+        if self.station_ids:
+            cond |= Q(**{f"{station_field}__in": sorted(self.station_ids)})
+        if self.area_ids:
+            cond |= Q(**{f"{area_field}__in": sorted(self.area_ids)})
+        return cond
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.station_ids or self.area_ids)
+
+    def allows_station(self, station_id: int) -> bool:
+        return self.everything or station_id in self.station_ids
+
+    def allows(self, station_id: int | None, area_id: int | None) -> bool:
+        return (
+            self.everything
+            or (station_id is not None and station_id in self.station_ids)
+            or (area_id is not None and area_id in self.area_ids)
+        )
+
+
+def scope_for(user: Any, perm: str) -> Scope:
+    """Return the scope of `perm` for `user`, computed once per request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cache: dict[str, Scope] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if perm in cache:
+        return cache[perm]
+    if user.is_superuser:
+        cache[perm] = Scope(everything=True)
+        return cache[perm]
+    held = [m.area for m in user.memberships.select_related("area").all() if role_can(m.role, perm)]
+    station_ids: set[int] = set()
+    area_ids: set[int] = set()
+    paths = tuple(sorted({a.path for a in held}))
+    wide = [a for a in held if a.kind in WIDE_KINDS]
+    narrow = [a for a in held if a.kind not in WIDE_KINDS]
+    for area in wide:
+        if area.kind == "station":
+            station_ids.add(area.pk)
+        else:
+            station_ids.update(
+                Area.objects.filter(path__startswith=area.path, kind="station").values_list(
+                    "pk", flat=True
+                )
+            )
+    if narrow:
+        cond = Q()
+        for area in narrow:
+            cond |= Q(path__startswith=area.path)
+        area_ids.update(Area.objects.filter(cond).values_list("pk", flat=True))
+    cache[perm] = Scope(
+        station_ids=frozenset(station_ids), area_ids=frozenset(area_ids), paths=paths
+    )
+    return cache[perm]
+
+
+def user_can(
+    user: Any, perm: str, *, station_id: int | None = None, area_id: int | None = None
+) -> bool:
+    """Return whether the user holds `perm` somewhere, or at the given station/area."""
+    scope = scope_for(user, perm)
+    if station_id is None and area_id is None:
+        return not scope.empty
+    return scope.allows(station_id, area_id)

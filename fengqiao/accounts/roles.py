@@ -1,0 +1,39 @@
+"""Roles and what each may do; a role held on an area reaches everything beneath it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CHIEF = "chief", _("所长/指挥室")
+    OFFICER = "officer", _("民警")
+    AUXILIARY = "auxiliary", _("辅警")
+    MEDIATOR = "mediator", _("调解员")
+    VOLUNTEER = "volunteer", _("志愿者")
+    ASSISTANT = "assistant", _("警务助理")
+    ANALYST = "analyst", _("分局分析员")
+    ADMIN = "admin", _("系统管理员")
+
+
+# Each permission names the roles that hold it. Admin holds all of them.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "place.view": frozenset(
+        {"chief", "officer", "auxiliary", "mediator", "assistant", "analyst", "volunteer"}
+    ),
+    "place.edit": frozenset({"chief", "officer", "auxiliary"}),
+    "place.import": frozenset({"chief", "officer"}),
+    "area.view": frozenset(
+        {"chief", "officer", "auxiliary", "mediator", "assistant", "analyst", "volunteer"}
+    ),
+    "area.import": frozenset({"chief"}),
+    "pii.reveal": frozenset({"chief", "officer"}),
+    "account.manage": frozenset({"chief"}),
+    "audit.view": frozenset({"chief"}),
+}
+
+
+def role_can(role: str, perm: str) -> bool:
+    """Return whether a role holds a permission."""
+    return role == Role.ADMIN or role in PERMISSIONS.get(perm, frozenset())

@@ -1,0 +1,33 @@
+"""One access_* per aggregate: the object if the user may act on it, else 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from fengqiao.accounts.access import Scope, scope_for, user_can
+from fengqiao.areas.models import Area, Place
+
+__all__ = ["Scope", "access_area", "access_place", "scope_for", "user_can"]
+
+
+def access_place(user: Any, pk: int, *, action: str = "view") -> Place:
+    """Return the place if the user may `action` it; 404 alike for missing and forbidden."""
+    place = (
+        Place.objects.visible_to(user, f"place.{action}")
+        .select_related("kind", "area", "community", "station", "officer")
+        .filter(pk=pk)
+        .first()
+    )
+    if place is None:
+        raise Http404
+    return place
+
+
+def access_area(user: Any, pk: int, *, action: str = "view") -> Area:
+    """Return the area if the user may `action` it; 404 alike for missing and forbidden."""
+    area = Area.objects.visible_to(user, f"area.{action}").filter(pk=pk).first()
+    if area is None:
+        raise Http404
+    return area

@@ -1,0 +1,36 @@
+"""Template context: the navigation shows only pages that exist and the user may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "tile_url": settings.FENGQIAO_TILE_URL}
+    from fengqiao.areas.access import user_can
+
+    items = [(_("首页"), reverse("home"))]
+    if user_can(user, "area.view"):
+        items.append((_("地图"), reverse("areas:map")))
+        items.append((_("辖区"), reverse("areas:area_list")))
+    if user_can(user, "place.view"):
+        items.append((_("场所"), reverse("areas:place_list")))
+    if user_can(user, "account.manage"):
+        items.append((_("账号"), reverse("accounts:user_list")))
+    if user_can(user, "audit.view"):
+        items.append((_("审计"), reverse("audit_list")))
+    path = request.path
+    return {
+        "nav_items": [
+            (label, url, path == url or (url != "/" and path.startswith(url)))
+            for label, url in items
+        ],
+        "tile_url": settings.FENGQIAO_TILE_URL,
+    }

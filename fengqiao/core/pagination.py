@@ -1,0 +1,64 @@
+"""Key-based (seek) pagination: every page costs the same, the first or the ten-thousandth."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import Q
+
+M = TypeVar("M", bound=models.Model)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any] | None:
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(cursor + pad))
+    except (ValueError, TypeError):
+        return None
+    return values if isinstance(values, list) else None
+
+
+@dataclass
+class Page(Generic[M]):
+    items: list[M]
+    next_cursor: str | None
+    has_next: bool
+
+
+def keyset_page(
+    qs: models.QuerySet[M], *, order: tuple[str, ...], cursor: str | None, size: int
+) -> Page[M]:
+    """Return `size` rows after `cursor`, ordered by `order` (the last key must be unique).
+
+    Keys are field names, descending with a leading '-'; all keys go the same direction.
+    """
+    desc = order[0].startswith("-")
+    names = [o.lstrip("-") for o in order]
+    qs = qs.order_by(*order)
+    values = decode_cursor(cursor) if cursor else None
+    if values is not None and len(values) == len(names):
+        op = "lt" if desc else "gt"
+        cond = Q()
+        for i, name in enumerate(names):
+            step = Q(**{f"{name}__{op}": values[i]})
+            for j in range(i):
+                step &= Q(**{names[j]: values[j]})
+            cond |= step
+        qs = qs.filter(cond)
+    rows = list(qs[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    nxt = None
+    if has_next and rows:
+        last = rows[-1]
+        nxt = encode_cursor([getattr(last, n) for n in names])
+    return Page(items=rows, next_cursor=nxt, has_next=has_next)

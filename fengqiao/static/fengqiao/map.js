@@ -1,0 +1,40 @@
+// The jurisdiction map: works with no tile server; a tile URL is optional.
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tiles });
+  if (el.dataset.tiles) {
+    L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
+  }
+  fetch(el.dataset.url, { credentials: "same-origin" })
+    .then(function (r) { return r.json(); })
+    .then(function (data) {
+      var grids = L.geoJSON(data.grids, {
+        style: function (f) {
+          return { color: "#ffffff", weight: 1, fillColor: f.properties.color, fillOpacity: 0.45 };
+        },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(f.properties.community + " · " + f.properties.name);
+        }
+      }).addTo(map);
+      var police = L.geoJSON(data.police_grids, {
+        style: { color: "#0d1b4c", weight: 2.5, dashArray: "6 4", fill: false },
+        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); }
+      }).addTo(map);
+      var places = L.geoJSON(data.places, {
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, { radius: 4, color: "#b00020", weight: 1, fillOpacity: 0.8 });
+        },
+        onEachFeature: function (f, layer) {
+          layer.bindPopup("<a href='/areas/places/" + f.properties.id + "/'>" +
+            f.properties.name.replace(/[<>&]/g, "") + "</a><br>" + f.properties.kind);
+        }
+      }).addTo(map);
+      var stations = L.geoJSON(data.stations, { style: { color: "#333", weight: 3, fill: false } }).addTo(map);
+      L.control.layers(null, { "网格": grids, "警格": police, "场所": places, "派出所": stations }).addTo(map);
+      var bounds = grids.getBounds();
+      if (bounds.isValid()) { map.fitBounds(bounds); } else { map.setView([28.2, 112.9], 12); }
+      el.dataset.loaded = String(data.grids.features.length);
+    });
+})();

@@ -1,0 +1,52 @@
+"""Site-wide pages that draw on several apps: home, the audit log, the reveal of personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from fengqiao.areas.access import access_place, scope_for
+from fengqiao.areas.selectors import station_overview
+from fengqiao.areas.services import pii_reveal
+from fengqiao.core.selectors import audit_page
+
+# Aggregates whose personal data may be revealed, each with the access check that guards it.
+REVEALABLE: dict[str, Callable[..., Any]] = {"areas.place": access_place}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"overview": station_overview(user=request.user)})
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user, "audit.view")
+    if scope.empty:
+        raise PermissionDenied
+    page = audit_page(
+        station_ids=None if scope.everything else scope.station_ids,
+        cursor=request.GET.get("cursor"),
+        action=request.GET.get("action", "").strip(),
+    )
+    return render(request, "audit_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def reveal(request: HttpRequest, label: str, pk: int, field: str) -> HttpResponse:
+    """Show one personal-data value unmasked, after an audited check of the user's role."""
+    access = REVEALABLE.get(label)
+    if access is None:
+        raise Http404
+    obj = access(request.user, pk, action="view")
+    if field not in getattr(type(obj), "pii_fields", {}):
+        raise Http404
+    value = pii_reveal(actor=request.user, obj=obj, field=field)
+    return render(request, "_revealed.html", {"value": value})
