@@ -25,3 +25,45 @@ def j(db: None) -> Jurisdiction:
 def other(j: Jurisdiction) -> Jurisdiction:
     """A second station in the same district: its data must stay out of reach."""
     return jurisdiction("S2", 112.95, 28.20, district=j.district)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped with a reason where it is missing."""
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("FENGQIAO_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and CI requires the browser tests")
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page (phone-sized on request) against the live test server."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    p = context.new_page()
+    p.set_default_timeout(15000)
+    yield p
+    context.close()
+
+
+def browser_login(page, username: str, password: str = "correct-horse-9") -> None:
+    """Log in through the real form."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")

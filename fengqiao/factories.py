@@ -73,6 +73,10 @@ def jurisdiction(
     code: str = "S1", lng: float = 112.90, lat: float = 28.20, district: Area | None = None
 ) -> Jurisdiction:
     """Build a station whose four grids tile a 0.02-degree square at (lng, lat)."""
+    if not PlaceKind.objects.exists():  # flushed by a transactional test
+        from fengqiao.areas.kinds import load_place_kinds
+
+        load_place_kinds(PlaceKind)
     if district is None:
         district = Area.objects.filter(code="D1").first() or area_create(
             actor=None, code="D1", name="测试分局", kind="district"

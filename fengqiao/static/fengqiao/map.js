@@ -35,6 +35,8 @@
       L.control.layers(null, { "网格": grids, "警格": police, "场所": places, "派出所": stations }).addTo(map);
       var bounds = grids.getBounds();
       if (bounds.isValid()) { map.fitBounds(bounds); } else { map.setView([28.2, 112.9], 12); }
+      el.dataset.places = String(data.places.features.length);
+      el.dataset.policeGrids = String(data.police_grids.features.length);
       el.dataset.loaded = String(data.grids.features.length);
     });
 })();
