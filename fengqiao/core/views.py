@@ -13,13 +13,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(403, "forbidden", "无权执行此操作")
     return render(request, "403.html", status=403)
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(404, "not_found", "未找到，或无权访问")
     return render(request, "404.html", status=404)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(500, "server_error", "服务器内部错误，请稍后重试")
     return render(request, "500.html", status=500)

@@ -1,0 +1,32 @@
+"""Health, and the Chinese error pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from fengqiao.core.views import error_500
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_404_is_a_chinese_page(client):
+    resp = client.get("/no-such-page/")
+    assert resp.status_code == 404
+    body = resp.content.decode()
+    assert "页面不存在" in body and 'lang="zh-CN"' in body
+
+
+def test_500_page_stands_alone_in_chinese():
+    resp = error_500(RequestFactory().get("/"))
+    assert resp.status_code == 500 and "服务器出错了" in resp.content.decode()
+
+
+def test_unknown_api_path_answers_json_not_html(client):
+    resp = client.get("/api/v1/no-such-endpoint")
+    assert resp.status_code == 404
+    assert resp.json() == {"code": "not_found", "message": "未找到，或无权访问", "fields": {}}
