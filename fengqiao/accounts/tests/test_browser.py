@@ -6,7 +6,7 @@ import pytest
 
 from conftest import browser_login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_login_lands_on_the_station_home_in_chinese(page, j):
