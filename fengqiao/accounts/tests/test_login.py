@@ -73,13 +73,19 @@ def test_password_change_is_audited(client, j):
     client.force_login(u)
     resp = client.post(
         "/accounts/password/",
-        {"old_password": "correct-horse-9", "new_password1": "Qz8!fengqiao-x", "new_password2": "Qz8!fengqiao-x"},
+        {
+            "old_password": "correct-horse-9",
+            "new_password1": "Qz8!fengqiao-x",
+            "new_password2": "Qz8!fengqiao-x",
+        },
     )
     assert resp.status_code == 302
     u.refresh_from_db()
     assert u.check_password("Qz8!fengqiao-x")
     assert u.password.startswith("argon2")
-    assert AuditEntry.objects.filter(action="accounts.user.password_changed", object_id=str(u.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="accounts.user.password_changed", object_id=str(u.pk)
+    ).exists()
 
 
 def test_weak_new_password_is_refused_with_a_message(client, j):
@@ -87,7 +93,11 @@ def test_weak_new_password_is_refused_with_a_message(client, j):
     client.force_login(u)
     resp = client.post(
         "/accounts/password/",
-        {"old_password": "correct-horse-9", "new_password1": "12345678", "new_password2": "12345678"},
+        {
+            "old_password": "correct-horse-9",
+            "new_password1": "12345678",
+            "new_password2": "12345678",
+        },
     )
     assert resp.status_code == 200
     u.refresh_from_db()

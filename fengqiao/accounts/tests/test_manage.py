@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 def _create(client, area, role="officer", username="newcop"):
     return client.post(
         "/accounts/users/new/",
-        {"username": username, "full_name": "新民警", "badge_number": "", "role": role, "area": area.pk},
+        {
+            "username": username,
+            "full_name": "新民警",
+            "badge_number": "",
+            "role": role,
+            "area": area.pk,
+        },
     )
 
 
@@ -25,7 +31,9 @@ def test_chief_creates_an_account_at_their_station_and_sees_its_password_once(cl
     user = User.objects.get(username="newcop")
     assert user.check_password(password)
     assert Membership.objects.filter(user=user, area=j.communities[0], role="officer").exists()
-    assert AuditEntry.objects.filter(action="accounts.user.created", station_id=j.station.pk).exists()
+    assert AuditEntry.objects.filter(
+        action="accounts.user.created", station_id=j.station.pk
+    ).exists()
 
 
 @pytest.mark.parametrize("role", ["officer", "volunteer", "mediator", "auxiliary", "assistant"])

@@ -30,3 +30,11 @@ def test_unknown_api_path_answers_json_not_html(client):
     resp = client.get("/api/v1/no-such-endpoint")
     assert resp.status_code == 404
     assert resp.json() == {"code": "not_found", "message": "未找到，或无权访问", "fields": {}}
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    resp = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-CN"' in resp.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    resp = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert 'lang="en"' in resp.content.decode()

@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def _run(env_extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FENGQIAO_FIELD_KEY"}}
     env.update({"FENGQIAO_VAR": str(tmp_path), **env_extra})
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='fengqiao.settings'; django.setup(); print('ok')"
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'fengqiao.settings'; "
+        "django.setup(); print('ok')"
+    )
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -43,7 +46,7 @@ def test_demo_generates_its_keys_once_and_keeps_them(tmp_path):
 
 
 def test_cli_help():
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-m", "fengqiao", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0 and "audit verify" in result.stdout
