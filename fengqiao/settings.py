@@ -76,6 +76,7 @@ MIDDLEWARE = [
     # Outermost, so that every error under /api/ (404, 405, 500) leaves as JSON.
     "fengqiao.core.middleware.api_json_errors",
     "django.middleware.security.SecurityMiddleware",
+    "fengqiao.core.uploads.request_size_limit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengqiao.core.locale.ChineseFirstLocaleMiddleware",
@@ -211,7 +212,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
 
-# Uploads: refuse oversized files early, with a message (see core.uploads).
+# Uploads: refused by Content-Length before they are read (core.uploads), with a message.
 FENGQIAO_MAX_UPLOAD_BYTES = int(os.environ.get("FENGQIAO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

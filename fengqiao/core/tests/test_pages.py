@@ -38,3 +38,14 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     resp = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert 'lang="en"' in resp.content.decode()
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(client, settings):
+    settings.FENGQIAO_MAX_UPLOAD_BYTES = 1000
+    body = b"x" * 200_000
+    resp = client.generic(
+        "POST", "/areas/places/import/", body, content_type="application/octet-stream"
+    )
+    assert resp.status_code == 413 and "文件过大" in resp.content.decode()
+    resp = client.generic("POST", "/api/v1/places", body, content_type="application/json")
+    assert resp.status_code == 413 and resp.json()["code"] == "too_large"
