@@ -16,6 +16,16 @@ os.environ.setdefault("FENGQIAO_HUEY_IMMEDIATE", "1")
 
 
 @pytest.fixture
+def place_kinds(db: None) -> None:
+    """The place-kind code list, reloaded if a transactional test flushed it."""
+    from fengqiao.areas.kinds import load_place_kinds
+    from fengqiao.areas.models import PlaceKind
+
+    if not PlaceKind.objects.exists():
+        load_place_kinds(PlaceKind)
+
+
+@pytest.fixture
 def j(db: None) -> Jurisdiction:
     """The station under test."""
     return jurisdiction("S1", 112.90, 28.20)
@@ -29,8 +39,14 @@ def other(j: Jurisdiction) -> Jurisdiction:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -42,7 +58,9 @@ def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("FENGQIAO_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing and CI requires the browser tests")
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -61,7 +79,7 @@ def page(browser, live_server):
     context.close()
 
 
-def browser_login(page, username: str, password: str = "correct-horse-9") -> None:
+def browser_login(page, username: str, password: str = "correct-horse-9") -> None:  # noqa: S107
     """Log in through the real form."""
     page.goto("/accounts/login/")
     page.fill("#id_username", username)

@@ -142,3 +142,15 @@ def place(
     p.search_text = search_document(p.name, p.address, p.notes)
     p.save(update_fields=["search_text"])
     return p
+
+
+def api_client(user: User | None = None) -> Any:
+    """Return a test client that calls the API with a fresh bearer token of `user`."""
+    from django.test import Client
+
+    from fengqiao.accounts.models import ApiToken
+
+    if user is None:
+        return Client()
+    _token, secret = ApiToken.issue(user=user, name="test")
+    return Client(headers={"Authorization": f"Bearer {secret}"})

@@ -62,7 +62,17 @@ def scope_for(user: Any, perm: str) -> Scope:
     if user.is_superuser:
         cache[perm] = Scope(everything=True)
         return cache[perm]
-    held = [m.area for m in user.memberships.select_related("area").all() if role_can(m.role, perm)]
+    # Only the tree columns: boundaries are large and this runs on every request.
+    memberships = user.memberships.select_related("area").only(
+        "role",
+        "user_id",
+        "area__id",
+        "area__kind",
+        "area__path",
+        "area__station_id",
+        "area__parent_id",
+    )
+    held = [m.area for m in memberships if role_can(m.role, perm)]
     station_ids: set[int] = set()
     area_ids: set[int] = set()
     paths = tuple(sorted({a.path for a in held}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from fengqiao.areas.models import PlaceKind
@@ -13,8 +15,7 @@ class PlaceKindAdmin(AuditedAdmin):
     list_display = ["code", "name", "name_en", "group", "sort", "active"]
     list_editable = ["name", "name_en", "sort", "active"]
     list_filter = ["group", "active"]
-    readonly_fields: list[str] = []
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
         # Codes are stable once made: reports and imports refer to them.
         return ["code"] if obj is not None else []

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Q
 
-from fengqiao.areas.models import Area, Place, PoliceGrid
+from fengqiao.areas.models import Area, Place, PlaceKind, PoliceGrid
+from fengqiao.areas.querysets import PlaceQuerySet
+from fengqiao.areas.validation import officers_at
+from fengqiao.core.models import AuditEntry
+from fengqiao.core.pagination import Page, keyset_page
+from fengqiao.core.selectors import object_timeline
+from fengqiao.core.text import search_terms
 
 
 def station_overview(*, user: Any) -> dict[str, Any]:
-    """Return counts of the user's jurisdiction for the home page."""
+    """Return the user's jurisdiction at a glance: counts, communities, police grids."""
     areas = Area.objects.visible_to(user)
     by_kind = dict(areas.values_list("kind").annotate(n=Count("id")).order_by())
     stations = list(areas.filter(kind="station").order_by("code")[:20])
     places = Place.objects.visible_to(user)
     kinds = list(
-        places.values("kind__name", "kind__group").annotate(n=Count("id")).order_by("-n")[:12]
+        places.values("kind__code", "kind__name").annotate(n=Count("id")).order_by("-n")[:16]
     )
-    police_grids = PoliceGrid.objects.filter(station__in=[s.pk for s in stations]).count()
+    communities = list(
+        areas.filter(kind__in=["community", "village"])
+        .annotate(grid_count=Count("children", distinct=True))
+        .order_by("path")[:60]
+    )
+    place_counts = dict(places.values_list("community_id").annotate(n=Count("id")).order_by())
+    for c in communities:
+        c.place_count = place_counts.get(c.pk, 0)  # type: ignore[attr-defined]
+    police_grids = list(
+        PoliceGrid.objects.filter(station__in=[s.pk for s in stations])
+        .select_related("officer")
+        .annotate(grid_count=Count("links", filter=Q(links__valid_to__isnull=True)))
+        .order_by("code")
+    )
     return {
         "stations": stations,
         "by_kind": by_kind,
         "communities": by_kind.get("community", 0) + by_kind.get("village", 0),
+        "community_rows": communities,
         "grids": by_kind.get("grid", 0),
-        "police_grids": police_grids,
+        "police_grids": len(police_grids),
+        "police_grid_rows": police_grids,
         "places": places.count(),
         "place_kinds": kinds,
     }
@@ -131,9 +154,111 @@ def map_layers(*, user: Any) -> dict[str, Any]:
     }
 
 
-def place_page(*, user: Any, cursor: str | None, size: int = 50) -> Any:
-    """Return a key-based page of the places the user may see, newest first."""
-    from fengqiao.core.pagination import keyset_page
+def place_search(
+    *,
+    user: Any,
+    kind: str | None = None,
+    community_id: int | None = None,
+    grid_id: int | None = None,
+    q: str = "",
+) -> PlaceQuerySet:
+    """Return the visible places of a kind code, community and grid whose text has every term."""
+    qs = Place.objects.visible_to(user)
+    if kind:
+        qs = qs.filter(kind__code=kind)
+    if community_id:
+        qs = qs.filter(community_id=community_id)
+    if grid_id:
+        qs = qs.filter(area_id=grid_id)
+    # search_text is simplified and lower-cased; search_terms folds the query the same way.
+    for term in search_terms(q):
+        qs = qs.filter(search_text__icontains=term)
+    return qs
 
-    qs = Place.objects.visible_to(user).select_related("kind", "community", "area")
+
+def place_page(
+    *,
+    user: Any,
+    cursor: str | None,
+    size: int = 50,
+    kind: str | None = None,
+    community_id: int | None = None,
+    grid_id: int | None = None,
+    q: str = "",
+) -> Page[Place]:
+    """Return a key-based page of the places the user may see, filtered, newest first."""
+    qs = place_search(
+        user=user, kind=kind, community_id=community_id, grid_id=grid_id, q=q
+    ).select_related("kind", "community", "area")
     return keyset_page(qs, order=("-id",), cursor=cursor, size=size)
+
+
+def place_filter_choices(*, user: Any, community_id: int | None = None) -> dict[str, list[Any]]:
+    """Return the kinds, communities and grids a place list may be filtered by, in 3 queries."""
+    areas = Area.objects.visible_to(user, "place.view")
+    grids = areas.grids().select_related("parent").order_by("path")
+    if community_id:
+        grids = grids.filter(parent_id=community_id)
+    return {
+        "kinds": list(PlaceKind.objects.order_by("sort", "code")),
+        "communities": list(areas.communities().order_by("path")),
+        "grids": list(grids),
+    }
+
+
+def place_stations(*, user: Any, perm: str = "place.edit") -> list[Area]:
+    """Return the stations where the user holds `perm` on the station or any area beneath."""
+    reached = Area.objects.visible_to(user, perm).values("station_id")
+    return list(Area.objects.filter(kind="station", pk__in=reached).order_by("code"))
+
+
+def place_officers(*, station_ids: list[int]) -> list[tuple[int, str, int]]:
+    """Return (user id, label, station id) of those who may be a place's responsible officer."""
+    return officers_at(station_ids=station_ids)
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One audit entry of a place, ready to show: who, when, what, and which fields changed."""
+
+    entry: AuditEntry
+    changes: list[tuple[str, Any, Any]]
+
+
+def place_timeline(*, place: Place, limit: int = 100) -> list[TimelineRow]:
+    """Return the place's audit entries, newest first, with field names and kinds in words."""
+    entries = object_timeline(obj=place, limit=limit)
+    kind_ids: set[int] = set()
+    area_ids: set[int] = set()
+    for e in entries:
+        if e.action == "areas.place.updated":
+            for key, pair in e.changes.items():
+                if key == "kind_id":
+                    kind_ids.update(v for v in pair if isinstance(v, int))
+                elif key in ("area_id", "community_id"):
+                    area_ids.update(v for v in pair if isinstance(v, int))
+    # Two queries at most, however long the timeline: ids become names once.
+    kinds = dict(PlaceKind.objects.filter(pk__in=kind_ids).values_list("pk", "name"))
+    areas = dict(Area.objects.filter(pk__in=area_ids).values_list("pk", "name"))
+    names: dict[str, dict[int, str]] = {"kind_id": kinds, "area_id": areas, "community_id": areas}
+    rows = []
+    for e in entries:
+        changes: list[tuple[str, Any, Any]] = []
+        # A creation lists every column; the timeline says "created" and leaves them out.
+        if e.action == "areas.place.updated":
+            for key, pair in sorted(e.changes.items()):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    continue
+                old, new = pair
+                lookup = names.get(key, {})
+                changes.append((_field_label(key), lookup.get(old, old), lookup.get(new, new)))
+        rows.append(TimelineRow(entry=e, changes=changes))
+    return rows
+
+
+def _field_label(attname: str) -> str:
+    try:
+        field = Place._meta.get_field(attname.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return attname
+    return str(getattr(field, "verbose_name", attname))

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import tempfile
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from fengqiao.areas import selectors
-from fengqiao.areas.access import user_can
+from fengqiao.accounts.http import AuthedRequest
+from fengqiao.areas import selectors, services
+from fengqiao.areas.access import access_place, user_can
+from fengqiao.areas.exports import place_export as place_export_xlsx
+from fengqiao.areas.forms import (
+    PlaceFilterForm,
+    PlaceForm,
+    PlaceImportForm,
+    place_filters,
+    place_initial,
+)
+from fengqiao.areas.imports import read_places
+from fengqiao.areas.models import Place, PlaceKind
+from fengqiao.core.errors import Conflict, DomainError
+from fengqiao.core.pii import mask_phone
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -19,7 +39,14 @@ def _require(request: HttpRequest, perm: str) -> None:
 @login_required
 def area_list(request: HttpRequest) -> HttpResponse:
     _require(request, "area.view")
-    return render(request, "areas/area_list.html", {"tree": selectors.area_tree(user=request.user)})
+    return render(
+        request,
+        "areas/area_list.html",
+        {
+            "tree": selectors.area_tree(user=request.user),
+            "can_import": user_can(request.user, "area.import"),
+        },
+    )
 
 
 @login_required
@@ -35,7 +62,166 @@ def map_data(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def place_list(request: HttpRequest) -> HttpResponse:
+def place_list(request: AuthedRequest) -> HttpResponse:
     _require(request, "place.view")
-    page = selectors.place_page(user=request.user, cursor=request.GET.get("cursor"))
-    return render(request, "areas/place_list.html", {"page": page})
+    filters = place_filters(request.GET)
+    page = selectors.place_page(user=request.user, cursor=request.GET.get("cursor"), **filters)
+    choices = selectors.place_filter_choices(
+        user=request.user, community_id=filters["community_id"]
+    )
+    context = {
+        "page": page,
+        "form": PlaceFilterForm(request.GET or None, choices=choices),
+        "filtered": any(filters.values()),
+        "can_create": user_can(request.user, "place.edit"),
+        "can_import": user_can(request.user, "place.import"),
+    }
+    return render(request, "areas/place_list.html", context)
+
+
+@login_required
+def place_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    place = access_place(request.user, pk)
+    where = {"station_id": place.station_id, "area_id": place.area_id}
+    context = {
+        "place": place,
+        "masked_phone": mask_phone(place.contact_phone),
+        "can_reveal": user_can(request.user, "pii.reveal", **where),
+        "can_edit": user_can(request.user, "place.edit", **where),
+        "timeline": selectors.place_timeline(place=place),
+    }
+    return render(request, "areas/place_detail.html", context)
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    """Show a service's refusal on the form: per field where the form has one, else on top."""
+    aliases = {"station_id": "station", "location": None}
+    for key, errors in exc.fields.items():
+        name = aliases.get(key, key)
+        for error in errors:
+            form.add_error(name if name in form.fields else None, error)
+    if not exc.fields:
+        form.add_error(None, exc.message)
+
+
+def _place_form(request: AuthedRequest, place: Place | None, data: Any = None) -> PlaceForm:
+    stations = selectors.place_stations(user=request.user) if place is None else [place.station]
+    return PlaceForm(
+        data,
+        stations=stations,
+        kinds=list(PlaceKind.objects.order_by("sort", "code")),
+        officers=selectors.place_officers(station_ids=[s.pk for s in stations]),
+        place=place,
+        initial=place_initial(place) if place is not None else None,
+    )
+
+
+@login_required
+def place_create(request: AuthedRequest) -> HttpResponse:
+    _require(request, "place.edit")
+    form = _place_form(request, None, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            place = services.place_create(
+                actor=request.user, station_id=form.cleaned_data["station"], **form.changes()
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("场所“%(name)s”已登记。") % {"name": place.name})
+            return redirect("areas:place_detail", pk=place.pk)
+    return render(request, "areas/place_form.html", {"form": form, "place": None})
+
+
+@login_required
+def place_update(request: AuthedRequest, pk: int) -> HttpResponse:
+    place = access_place(request.user, pk)
+    # Seeing the place is not editing it: a volunteer gets 403 here, a stranger 404 above.
+    if not user_can(request.user, "place.edit", station_id=place.station_id, area_id=place.area_id):
+        raise PermissionDenied
+    form = _place_form(request, place, request.POST or None)
+    latest = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.place_update(
+                actor=request.user,
+                place=place,
+                version=form.cleaned_data["version"],
+                **form.changes(),
+            )
+        except Conflict as exc:
+            # Keep what the user typed; move the form to the newest version so that saving
+            # again is a deliberate overwrite after looking at what the other person saved.
+            latest = access_place(request.user, pk)
+            data = request.POST.copy()
+            data["version"] = str(latest.version)
+            form = _place_form(request, latest, data)
+            form.is_valid()
+            form.add_error(None, exc.message)
+            form.add_error(None, _("您填写的内容仍在下方。请对照“最新保存的内容”核对后再次保存。"))
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("场所信息已保存。"))
+            return redirect("areas:place_detail", pk=place.pk)
+    context = {"form": form, "place": place, "latest": latest}
+    return render(request, "areas/place_form.html", context)
+
+
+# How many rows of an import's error report a page shows; the count is always shown.
+REPORT_ROWS = 500
+
+
+@login_required
+def place_import(request: AuthedRequest) -> HttpResponse:
+    stations = selectors.place_stations(user=request.user, perm="place.import")
+    if not stations:
+        raise PermissionDenied
+    form = PlaceImportForm(request.POST or None, request.FILES or None, stations=stations)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            parsed = read_places(upload, name=upload.name or "", size=upload.size or 0)
+            result = services.place_import(
+                actor=request.user,
+                station_id=form.cleaned_data["station"],
+                parsed=parsed,
+                source=upload.name or "",
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            if result.ok:
+                messages.success(request, _("已导入 %(n)d 个场所。") % {"n": result.created})
+                return redirect("areas:place_list")
+            report = result.errors
+    context = {
+        "form": form,
+        "report": report[:REPORT_ROWS] if report else None,
+        "report_total": len(report) if report else 0,
+        "report_rows": len({e.row for e in report}) if report else 0,
+        "max_mb": settings.FENGQIAO_MAX_UPLOAD_BYTES / (1024 * 1024),
+    }
+    return render(request, "areas/place_import.html", context)
+
+
+@login_required
+def place_export(request: AuthedRequest) -> FileResponse:
+    _require(request, "place.view")
+    # A temporary file, not memory: a district's export can be large. FileResponse closes
+    # it when the download ends, and a TemporaryFile is deleted on close.
+    fh = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        place_export_xlsx(actor=request.user, fh=fh, **place_filters(request.GET))
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        fh,
+        as_attachment=True,
+        filename=f"场所-{stamp}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

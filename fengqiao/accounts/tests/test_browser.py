@@ -6,7 +6,10 @@ import pytest
 
 from conftest import browser_login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_login_lands_on_the_station_home_in_chinese(page, j):
@@ -39,6 +42,6 @@ def test_a_360_pixel_phone_gets_a_collapsed_menu_and_no_sideways_scroll(page, j)
     page.wait_for_url("**/")
     assert page.locator(".navbar-toggler").is_visible()
     page.click(".navbar-toggler")
-    page.get_by_role("link", name="场所").wait_for(state="visible")
+    page.locator("#nav").get_by_role("link", name="场所").wait_for(state="visible")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360

@@ -11,14 +11,20 @@ from fengqiao.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_renaming_a_place_kind_is_audited_and_its_code_stays(client):
+def test_renaming_a_place_kind_is_audited_and_its_code_stays(client, place_kinds):
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     kind = PlaceKind.objects.get(code="ktv")
     resp = client.post(
         f"/djadmin/areas/placekind/{kind.pk}/change/",
-        {"name": "KTV歌厅", "name_en": "KTV", "group": "other", "sort": kind.sort,
-         "active": "on", "code": "hacked"},
+        {
+            "name": "KTV歌厅",
+            "name_en": "KTV",
+            "group": "other",
+            "sort": kind.sort,
+            "active": "on",
+            "code": "hacked",
+        },
     )
     assert resp.status_code == 302
     kind.refresh_from_db()

@@ -7,7 +7,10 @@ import pytest
 from conftest import browser_login
 from fengqiao.factories import place
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_map_shows_this_stations_grids_only(page, j, other):

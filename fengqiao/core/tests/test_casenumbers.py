@@ -26,7 +26,7 @@ def test_a_rolled_back_case_gives_its_number_back():
     assert case_number_next(station_id=1, prefix="JQ", year=2026) == "JQ-2026-000001"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_creation_has_no_gaps_or_duplicates():
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memory"):
         pytest.skip("in-memory SQLite is one connection; the PostgreSQL run covers this")
