@@ -23,6 +23,9 @@ _CODES = {
 }
 
 
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
 def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
@@ -41,9 +44,14 @@ def api_json_errors(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
             return JsonResponse({"code": code, "message": message, "fields": {}}, status=500)
         if response.status_code >= 400 and not _is_json(response):
             code, message = _CODES.get(response.status_code, ("error", "请求失败"))
-            return JsonResponse(
+            out = JsonResponse(
                 {"code": code, "message": message, "fields": {}}, status=response.status_code
             )
+            # A 405 must say what is allowed (RFC 9110); a 401 or 429 may say how to retry.
+            for name in _KEPT_HEADERS:
+                if name in response:
+                    out[name] = response[name]
+            return out
         return response
 
     return middleware
