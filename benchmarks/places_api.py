@@ -210,12 +210,21 @@ def _build(rows: int) -> tuple[Any, Any, float]:
             )
         )
         if len(batch) == 5_000:
-            Place.objects.bulk_create(batch)
+            _store(batch)
             batch = []
-    Place.objects.bulk_create(batch)
+    _store(batch)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     return officer, j, time.perf_counter() - start
+
+
+def _store(batch: list) -> None:
+    """Insert places and their search index, as the import service does."""
+    from fengqiao.areas.models import Place
+    from fengqiao.core.search import search_index
+
+    made = Place.objects.bulk_create(batch)
+    search_index(label="areas.place", rows=[(p.pk, p.search_text) for p in made], fresh=True)
 
 
 def _ms(samples: list[float]) -> tuple[float, float]:

@@ -141,6 +141,9 @@ def place(
     )
     p.search_text = search_document(p.name, p.address, p.notes)
     p.save(update_fields=["search_text"])
+    from fengqiao.core.search import search_index
+
+    search_index(label="areas.place", rows=[(p.pk, p.search_text)], fresh=True)
     return p
 
 

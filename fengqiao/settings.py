@@ -76,10 +76,11 @@ MIDDLEWARE = [
     # Outermost, so that every error under /api/ (404, 405, 500) leaves as JSON.
     "fengqiao.core.middleware.api_json_errors",
     "django.middleware.security.SecurityMiddleware",
-    "fengqiao.core.uploads.request_size_limit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengqiao.core.locale.ChineseFirstLocaleMiddleware",
+    # After the language is chosen, before anything (CSRF) reads the body.
+    "fengqiao.core.uploads.request_size_limit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

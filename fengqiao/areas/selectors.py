@@ -13,8 +13,8 @@ from fengqiao.areas.querysets import PlaceQuerySet
 from fengqiao.areas.validation import officers_at
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.pagination import Page, keyset_page
+from fengqiao.core.search import search_filter
 from fengqiao.core.selectors import object_timeline
-from fengqiao.core.text import search_terms
 
 
 def station_overview(*, user: Any) -> dict[str, Any]:
@@ -170,9 +170,9 @@ def place_search(
         qs = qs.filter(community_id=community_id)
     if grid_id:
         qs = qs.filter(area_id=grid_id)
-    # search_text is simplified and lower-cased; search_terms folds the query the same way.
-    for term in search_terms(q):
-        qs = qs.filter(search_text__icontains=term)
+    # search_text is simplified and lower-cased; the query is folded the same way.
+    if q:
+        qs = search_filter(qs, label="areas.place", query=q)
     return qs
 
 

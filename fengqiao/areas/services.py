@@ -23,6 +23,7 @@ from fengqiao.areas.validation import (
 )
 from fengqiao.core.audit import audit_change, audit_record, snapshot
 from fengqiao.core.errors import Conflict, ValidationFailed
+from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
 
 
@@ -320,6 +321,9 @@ def _invalid(errors: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed(_("请修改标出的错误后再保存。"), fields=errors)
 
 
+PLACE_LABEL = "areas.place"
+
+
 def _search_text(place: Place) -> str:
     return search_document(place.name, place.address, place.notes, place.contact_name)
 
@@ -378,6 +382,7 @@ def place_create(
     place.search_text = _search_text(place)
     with transaction.atomic():
         place.save()
+        search_index(label=PLACE_LABEL, rows=[(place.pk, place.search_text)], fresh=True)
         audit_change(actor=actor, action="areas.place.created", obj=place, before=None)
     return place
 
@@ -449,6 +454,8 @@ def place_update(*, actor: Any, place: Place, version: int, **changes: Any) -> P
         current.version += 1
         current.updated_by = _user(actor)
         current.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
+        if "search_text" in fields:
+            search_index(label=PLACE_LABEL, rows=[(current.pk, current.search_text)])
         audit_change(actor=actor, action="areas.place.updated", obj=current, before=before)
     return current
 
@@ -508,6 +515,7 @@ def place_import(
         places.append(place)
     with transaction.atomic():
         Place.objects.bulk_create(places, batch_size=IMPORT_BATCH)
+        search_index(label=PLACE_LABEL, rows=[(p.pk, p.search_text) for p in places], fresh=True)
         ids = [p.pk for p in places if p.pk is not None]
         first, last = (min(ids), max(ids)) if ids else (None, None)
         audit_record(

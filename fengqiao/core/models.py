@@ -125,3 +125,25 @@ class CaseCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id} {self.prefix}-{self.year}: {self.last}"
+
+
+class SearchGram(models.Model):
+    """One character bigram of a row's normalised text: the index behind Chinese search.
+
+    Trigram indexes miss two-character Chinese words, and LIKE '%…%' reads a whole station;
+    bigrams narrow a term to the few rows that hold all of its pairs, on SQLite and PostgreSQL.
+    """
+
+    label = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    gram = models.CharField(max_length=2)
+
+    class Meta:
+        verbose_name = _("检索索引")
+        indexes = [
+            models.Index(fields=["label", "gram", "object_id"], name="core_searchgram_lookup"),
+            models.Index(fields=["label", "object_id"], name="core_searchgram_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}:{self.object_id} {self.gram}"

@@ -21,6 +21,7 @@ from fengqiao.areas.geo import grid_index
 from fengqiao.areas.models import Area, AreaKind, Place, PlaceKind, PoliceGrid, PoliceGridLink
 from fengqiao.areas.services import area_create
 from fengqiao.core.audit import audit_record
+from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
 from fengqiao.demo.geography import GRID_SIZE, Ground, build_ground, geojson, split_contiguous
 from fengqiao.demo.places import LEIFENG_COUNTS, NEIGHBOUR_COUNTS, PlacePlan, plan_places
@@ -273,6 +274,7 @@ def _load_places(
             officer = officer_of_grid.get(grid.code)
             rows.append(_place(p, station, community, grid, kinds[p.kind], officer))
         Place.objects.bulk_create(rows, batch_size=500)
+        search_index(label="areas.place", rows=[(p.pk, p.search_text) for p in rows], fresh=True)
         audit_record(
             actor=ACTOR,
             action="demo.places.loaded",
