@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from shapely.geometry import shape
 
 from fengqiao.accounts.access import Scope, scope_for
@@ -180,7 +181,9 @@ def _check_tree(
                     "parent": pc,
                     "pkind": _kind_label(parent.kind),
                     "kind": _kind_label(row.kind),
-                    "allowed": "、".join(sorted(_kind_label(k) for k in allowed if k)),
+                    "allowed": pgettext("list separator", "、").join(
+                        sorted(_kind_label(k) for k in allowed if k)
+                    ),
                 },
             )
             continue

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fengqiao.core.errors import ValidationFailed
 
@@ -189,7 +190,7 @@ def _read_header(cells: list[str], parsed: ParsedFile) -> dict[int, str]:
     if missing:
         raise UploadRefused(
             _("缺少必需的列：%(cols)s。表头应包含：名称、类型、地址、纬度、经度。")
-            % {"cols": "、".join(missing)},
+            % {"cols": pgettext("list separator", "、").join(missing)},
             fields={"file": [_("缺少必需的列")]},
         )
     return positions

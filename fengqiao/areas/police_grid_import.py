@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fengqiao.accounts.access import scope_for
 from fengqiao.accounts.models import Membership, User
@@ -168,9 +169,11 @@ def _check_beat(
     }
     for message, codes in problems.items():
         if codes:
-            report.add(
-                row.index, row.code, message % {"codes": "、".join(codes), "station": station.name}
-            )
+            text = message % {
+                "codes": pgettext("list separator", "、").join(codes),
+                "station": station.name,
+            }
+            report.add(row.index, row.code, text)
     if row.officer:
         user = officers.get(row.officer)
         if user is None or not user.is_active:

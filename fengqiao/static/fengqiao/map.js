@@ -3,6 +3,15 @@
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.L) { return; }
+  // Layer names come translated from the template; place kinds arrive in Chinese from the data.
+  var label = function (key, fallback) { return el.dataset[key] || fallback; };
+  var kindNames = {};
+  var kindScript = document.getElementById("place-kind-names");
+  if (kindScript) {
+    try { kindNames = JSON.parse(kindScript.textContent) || {}; } catch (e) { kindNames = {}; }
+  }
+  var kindLabel = function (name) { return kindNames[name] || name || ""; };
+  var stripTags = function (text) { return String(text).replace(/[<>&]/g, ""); };
   var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tiles });
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
@@ -28,11 +37,16 @@
         },
         onEachFeature: function (f, layer) {
           layer.bindPopup("<a href='/areas/places/" + f.properties.id + "/'>" +
-            f.properties.name.replace(/[<>&]/g, "") + "</a><br>" + f.properties.kind);
+            stripTags(f.properties.name) + "</a><br>" + stripTags(kindLabel(f.properties.kind)));
         }
       }).addTo(map);
       var stations = L.geoJSON(data.stations, { style: { color: "#333", weight: 3, fill: false } }).addTo(map);
-      L.control.layers(null, { "网格": grids, "警格": police, "场所": places, "派出所": stations }).addTo(map);
+      var overlays = {};
+      overlays[label("labelGrids", "网格")] = grids;
+      overlays[label("labelPoliceGrids", "警格")] = police;
+      overlays[label("labelPlaces", "场所")] = places;
+      overlays[label("labelStations", "派出所")] = stations;
+      L.control.layers(null, overlays).addTo(map);
       var bounds = grids.getBounds();
       if (bounds.isValid()) { map.fitBounds(bounds); } else { map.setView([28.2, 112.9], 12); }
       el.dataset.places = String(data.places.features.length);
