@@ -27,10 +27,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user_can(user, "audit.view"):
         items.append((_("审计"), reverse("audit_list")))
     path = request.path
+    # The longest matching prefix is the current section: /areas/places/ is 场所, not 辖区.
+    matches = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]
+    current = max(matches, key=len, default=None)
     return {
-        "nav_items": [
-            (label, url, path == url or (url != "/" and path.startswith(url)))
-            for label, url in items
-        ],
+        "nav_items": [(label, url, url == current) for label, url in items],
         "tile_url": settings.FENGQIAO_TILE_URL,
     }

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.areas.models import Area, Place, PlaceKind
+from fengqiao.core.templatetags.localized import localized_name
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -54,7 +55,7 @@ class PlaceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         every = [("", _("全部"))]
         self.fields["kind"].choices = every + [  # type: ignore[attr-defined]
-            (k.code, k.name) for k in choices["kinds"]
+            (k.code, localized_name(k)) for k in choices["kinds"]
         ]
         self.fields["community"].choices = every + [  # type: ignore[attr-defined]
             (str(c.pk), c.name) for c in choices["communities"]
@@ -118,7 +119,7 @@ class PlaceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.place = place
         self.fields["kind"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (k.code, k.name)
+            (k.code, localized_name(k))
             for k in kinds
             if k.active or (place is not None and k.pk == place.kind_id)
         ]
