@@ -76,6 +76,7 @@ MIDDLEWARE = [
     # Outermost, so that every error under /api/ (404, 405, 500) leaves as JSON.
     "fengqiao.core.middleware.api_json_errors",
     "django.middleware.security.SecurityMiddleware",
+    "fengqiao.core.security.content_security_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fengqiao.core.locale.ChineseFirstLocaleMiddleware",

@@ -11,8 +11,14 @@
     try { kindNames = JSON.parse(kindScript.textContent) || {}; } catch (e) { kindNames = {}; }
   }
   var kindLabel = function (name) { return kindNames[name] || name || ""; };
-  var stripTags = function (text) { return String(text).replace(/[<>&]/g, ""); };
+  // Names come from imports and forms: they are shown as text, never parsed as HTML.
+  var text = function (value) {
+    var span = document.createElement("span");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  };
   var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tiles });
+  el.leafletMap = map;  // for the browser tests, which open tooltips without a mouse
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
   }
@@ -24,20 +30,26 @@
           return { color: "#ffffff", weight: 1, fillColor: f.properties.color, fillOpacity: 0.45 };
         },
         onEachFeature: function (f, layer) {
-          layer.bindTooltip(f.properties.community + " · " + f.properties.name);
+          layer.bindTooltip(text(f.properties.community + " · " + f.properties.name));
         }
       }).addTo(map);
       var police = L.geoJSON(data.police_grids, {
         style: { color: "#0d1b4c", weight: 2.5, dashArray: "6 4", fill: false },
-        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); }
+        onEachFeature: function (f, layer) { layer.bindTooltip(text(f.properties.name)); }
       }).addTo(map);
       var places = L.geoJSON(data.places, {
         pointToLayer: function (f, latlng) {
           return L.circleMarker(latlng, { radius: 4, color: "#b00020", weight: 1, fillOpacity: 0.8 });
         },
         onEachFeature: function (f, layer) {
-          layer.bindPopup("<a href='/areas/places/" + f.properties.id + "/'>" +
-            stripTags(f.properties.name) + "</a><br>" + stripTags(kindLabel(f.properties.kind)));
+          var box = document.createElement("div");
+          var link = document.createElement("a");
+          link.href = "/areas/places/" + encodeURIComponent(f.properties.id) + "/";
+          link.textContent = f.properties.name;
+          box.appendChild(link);
+          box.appendChild(document.createElement("br"));
+          box.appendChild(text(kindLabel(f.properties.kind)));
+          layer.bindPopup(box);
         }
       }).addTo(map);
       var stations = L.geoJSON(data.stations, { style: { color: "#333", weight: 3, fill: false } }).addTo(map);
