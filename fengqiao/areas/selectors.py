@@ -23,9 +23,7 @@ def station_overview(*, user: Any) -> dict[str, Any]:
     by_kind = dict(areas.values_list("kind").annotate(n=Count("id")).order_by())
     stations = list(areas.filter(kind="station").order_by("code")[:20])
     places = Place.objects.visible_to(user)
-    kinds = list(
-        places.values("kind__code", "kind__name").annotate(n=Count("id")).order_by("-n")[:16]
-    )
+    kinds = list(places.values("kind__code", "kind__name").annotate(n=Count("id")).order_by("-n"))
     communities = list(
         areas.filter(kind__in=["community", "village"])
         .annotate(grid_count=Count("children", distinct=True))
@@ -35,7 +33,7 @@ def station_overview(*, user: Any) -> dict[str, Any]:
     for c in communities:
         c.place_count = place_counts.get(c.pk, 0)  # type: ignore[attr-defined]
     police_grids = list(
-        PoliceGrid.objects.filter(station__in=[s.pk for s in stations])
+        _police_grids_over(areas.filter(kind="grid").values_list("pk", flat=True))
         .select_related("officer")
         .annotate(grid_count=Count("links", filter=Q(links__valid_to__isnull=True)))
         .order_by("code")
@@ -83,6 +81,17 @@ PALETTE = (
 )
 
 
+# Canvas markers stay smooth on a station PC up to about this many; the map says when it stops.
+MAP_PLACE_LIMIT = 20_000
+
+
+def _police_grids_over(grid_ids: Any) -> Any:
+    """Return the police grids that currently cover any of the given grids."""
+    return PoliceGrid.objects.filter(
+        links__grid_id__in=list(grid_ids), links__valid_to__isnull=True
+    ).distinct()
+
+
 def map_layers(*, user: Any) -> dict[str, Any]:
     """Return GeoJSON layers for the map: grids coloured by community, police grids, places."""
     areas = list(
@@ -120,9 +129,9 @@ def map_layers(*, user: Any) -> dict[str, Any]:
     from shapely.ops import unary_union
 
     police: list[dict[str, Any]] = []
-    station_ids = [a.pk for a in areas if a.kind == "station"]
     grid_shapes = {a.pk: a.boundary for a in areas if a.kind == "grid" and a.boundary}
-    for pg in PoliceGrid.objects.filter(station_id__in=station_ids).prefetch_related("links"):
+    # Drawn over the visible grids only: a community officer sees their part of a police grid.
+    for pg in _police_grids_over(grid_shapes.keys()).prefetch_related("links"):
         parts = [
             shape(grid_shapes[link.grid_id])
             for link in pg.links.all()
@@ -136,17 +145,22 @@ def map_layers(*, user: Any) -> dict[str, Any]:
                     "properties": {"id": pg.pk, "code": pg.code, "name": pg.name},
                 }
             )
+    rows = list(
+        Place.objects.visible_to(user)
+        .order_by("-id")
+        .values("id", "name", "lat", "lng", "kind__name")[: MAP_PLACE_LIMIT + 1]
+    )
     places = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [p["lng"], p["lat"]]},
             "properties": {"id": p["id"], "name": p["name"], "kind": p["kind__name"]},
         }
-        for p in Place.objects.visible_to(user).values("id", "name", "lat", "lng", "kind__name")[
-            :5000
-        ]
+        for p in rows[:MAP_PLACE_LIMIT]
     ]
     return {
+        "places_truncated": len(rows) > MAP_PLACE_LIMIT,
+        "place_limit": MAP_PLACE_LIMIT,
         "stations": {"type": "FeatureCollection", "features": stations},
         "grids": {"type": "FeatureCollection", "features": grids},
         "police_grids": {"type": "FeatureCollection", "features": police},

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,7 @@ def area_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     _require(request, "area.view")
-    return render(request, "areas/map.html")
+    return render(request, "areas/map.html", {"places_url": reverse("areas:place_list")})
 
 
 @login_required

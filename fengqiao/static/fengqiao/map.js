@@ -61,6 +61,8 @@
       L.control.layers(null, overlays).addTo(map);
       var bounds = grids.getBounds();
       if (bounds.isValid()) { map.fitBounds(bounds); } else { map.setView([28.2, 112.9], 12); }
+      var note = document.getElementById("map-note");
+      if (note && data.places_truncated) { note.hidden = false; }
       el.dataset.places = String(data.places.features.length);
       el.dataset.policeGrids = String(data.police_grids.features.length);
       el.dataset.loaded = String(data.grids.features.length);
