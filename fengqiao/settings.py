@@ -41,6 +41,10 @@ SECRET_KEY = _secret("SECRET_KEY", secrets.token_urlsafe(50))
 # One or more Fernet keys, comma-separated; the first encrypts, all decrypt (key rotation).
 FENGQIAO_FIELD_KEY = _secret("FENGQIAO_FIELD_KEY", Fernet.generate_key().decode())
 
+# Keys the audit chain's hashes; by default derived from SECRET_KEY. Set it separately to keep
+# verifying old entries across a rotation of SECRET_KEY.
+FENGQIAO_AUDIT_KEY = os.environ.get("FENGQIAO_AUDIT_KEY", "") or SECRET_KEY
+
 DEBUG = os.environ.get("DEBUG", "") == "1"
 ALLOWED_HOSTS = [
     h.strip()

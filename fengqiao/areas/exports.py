@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.areas.access import scope_for
+from fengqiao.areas.models import Area
 from fengqiao.areas.selectors import place_search
 from fengqiao.core.audit import audit_record
 from fengqiao.core.pii import mask_phone
@@ -93,13 +94,18 @@ def place_export(
         sheet.append(cells)
         count += 1
     book.save(fh)
+    # One entry per station the export reached, so each chief sees it in their audit log;
+    # a community officer's scope is areas, whose station is looked up.
     scope = scope_for(actor, "place.view")
-    stations = sorted(scope.station_ids)
-    audit_record(
-        actor=actor,
-        action="areas.place.exported",
-        object_type="areas.place",
-        station_id=stations[0] if len(stations) == 1 else None,
-        changes={"filters": {k: v for k, v in filters.items() if v}, "count": count},
+    stations = set(scope.station_ids) | set(
+        Area.objects.filter(pk__in=sorted(scope.area_ids)).values_list("station_id", flat=True)
     )
+    for station_id in sorted(s for s in stations if s is not None) or [None]:
+        audit_record(
+            actor=actor,
+            action="areas.place.exported",
+            object_type="areas.place",
+            station_id=station_id,
+            changes={"filters": {k: v for k, v in filters.items() if v}, "count": count},
+        )
     return count

@@ -21,7 +21,7 @@ from fengqiao.areas.validation import (
     kind_lookup,
     officer_allowed,
 )
-from fengqiao.core.audit import audit_change, audit_record, snapshot
+from fengqiao.core.audit import audit_change, audit_record, audit_records_bulk, snapshot
 from fengqiao.core.errors import Conflict, ValidationFailed
 from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
@@ -516,6 +516,13 @@ def place_import(
     with transaction.atomic():
         Place.objects.bulk_create(places, batch_size=IMPORT_BATCH)
         search_index(label=PLACE_LABEL, rows=[(p.pk, p.search_text) for p in places], fresh=True)
+        # Each place gets its own "created" entry, so its timeline starts with the import.
+        audit_records_bulk(
+            actor=actor,
+            action="areas.place.created",
+            objs=places,
+            changes=lambda p: {"source": source, "name": p.name, "kind": p.kind_id},
+        )
         ids = [p.pk for p in places if p.pk is not None]
         first, last = (min(ids), max(ids)) if ids else (None, None)
         audit_record(

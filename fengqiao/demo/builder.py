@@ -20,7 +20,7 @@ from fengqiao.accounts.services import password_generate
 from fengqiao.areas.geo import grid_index
 from fengqiao.areas.models import Area, AreaKind, Place, PlaceKind, PoliceGrid, PoliceGridLink
 from fengqiao.areas.services import area_create
-from fengqiao.core.audit import audit_record
+from fengqiao.core.audit import audit_record, audit_records_bulk
 from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
 from fengqiao.demo.geography import GRID_SIZE, Ground, build_ground, geojson, split_contiguous
@@ -275,6 +275,12 @@ def _load_places(
             rows.append(_place(p, station, community, grid, kinds[p.kind], officer))
         Place.objects.bulk_create(rows, batch_size=500)
         search_index(label="areas.place", rows=[(p.pk, p.search_text) for p in rows], fresh=True)
+        audit_records_bulk(
+            actor=ACTOR,
+            action="areas.place.created",
+            objs=rows,
+            changes=lambda p: {"source": "demo", "name": p.name, "kind": p.kind_id},
+        )
         audit_record(
             actor=ACTOR,
             action="demo.places.loaded",

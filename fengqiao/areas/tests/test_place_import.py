@@ -204,3 +204,23 @@ def test_the_command_checks_the_named_user(j, other, tmp_path):
 def test_an_empty_file_with_only_a_header_is_refused(j):
     with pytest.raises(ValidationFailed, match="没有数据行"):
         place_import(actor=None, station_id=j.station.pk, parsed=_parse(csv_bytes([]), "p.csv"))
+
+
+def test_every_imported_place_gets_its_own_created_entry_on_its_timeline(j):
+    from fengqiao.core.audit import audit_verify
+    from fengqiao.core.selectors import object_timeline
+
+    officer = j.user("officer")
+    result = place_import(
+        actor=officer,
+        station_id=j.station.pk,
+        parsed=_parse(xlsx_bytes(GOOD_ROWS), "places.xlsx"),
+        source="places.xlsx",
+    )
+    assert result.ok
+    for p in Place.objects.all():
+        timeline = object_timeline(obj=p)
+        assert [e.action for e in timeline] == ["areas.place.created"]
+        assert timeline[0].changes["source"] == "places.xlsx"
+        assert timeline[0].station_id == j.station.pk and timeline[0].actor == officer
+    assert audit_verify().ok

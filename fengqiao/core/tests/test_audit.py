@@ -83,3 +83,32 @@ def test_command_reports_success(capsys):
     _chain(2)
     call_command("audit_verify")
     assert "2 entries" in capsys.readouterr().out
+
+
+def test_bulk_entries_join_the_chain_one_per_object():
+    from fengqiao.core.audit import audit_records_bulk
+    from fengqiao.core.models import CaseCounter
+
+    _chain(2)
+    rows = [CaseCounter.objects.create(station_id=i, prefix="T", year=2026) for i in range(5)]
+    assert audit_records_bulk(actor=None, action="test.counter.created", objs=rows) == 5
+    _chain(1)
+    result = audit_verify()
+    assert result.ok and result.checked == 8
+    assert list(
+        AuditEntry.objects.filter(action="test.counter.created")
+        .values_list("object_id", flat=True)
+        .order_by("seq")
+    ) == [str(r.pk) for r in rows]
+
+
+def test_the_chain_is_keyed_so_a_rehash_without_the_key_is_caught(settings):
+    import hashlib
+
+    from fengqiao.core.audit import _canonical
+
+    _chain(3)
+    entry = AuditEntry.objects.get(seq=3)
+    assert entry.hash != hashlib.sha256(_canonical(entry)).hexdigest()
+    settings.FENGQIAO_AUDIT_KEY = "another key"
+    assert not audit_verify().ok
