@@ -90,11 +90,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Outside /api/, an empty 405 becomes the Chinese 405 page (inside CSRF: the page's token).
+    "fengqiao.core.errorpages.method_not_allowed_page",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
+CSRF_FAILURE_VIEW = "fengqiao.core.views.csrf_failure"
 ROOT_URLCONF = "fengqiao.urls"
 WSGI_APPLICATION = "fengqiao.wsgi.application"
 TEMPLATES = [

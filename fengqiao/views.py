@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,10 +16,52 @@ from django.views.decorators.http import require_POST
 from fengqiao.areas.access import access_place, scope_for
 from fengqiao.areas.selectors import station_overview
 from fengqiao.areas.services import pii_reveal
+from fengqiao.core.models import AuditEntry
 from fengqiao.core.selectors import audit_page
 
 # Aggregates whose personal data may be revealed, each with the access check that guards it.
 REVEALABLE: dict[str, Callable[..., Any]] = {"areas.place": access_place}
+
+# On the audit page a change value is cut to this many characters and the whole entry to this
+# many changes; the rest opens on a tap. A boundary edit holds kilobytes of GeoJSON, and shown
+# in full it made the page millions of pixels tall on a phone.
+CHANGE_PREVIEW_CHARS = 120
+CHANGES_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    key: str
+    text: str
+    preview: str
+
+    @property
+    def cut(self) -> bool:
+        return self.preview != self.text
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+    shown: list[ChangeLine]
+    more: list[ChangeLine]
+
+
+def _change_lines(changes: Any) -> list[ChangeLine]:
+    items = changes.items() if isinstance(changes, dict) else [("", changes)]
+    lines = []
+    for key, value in items:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        preview = text
+        if len(text) > CHANGE_PREVIEW_CHARS:
+            preview = text[: CHANGE_PREVIEW_CHARS - 1] + "…"
+        lines.append(ChangeLine(key=str(key), text=text, preview=preview))
+    return lines
+
+
+def _audit_row(entry: AuditEntry) -> AuditRow:
+    lines = _change_lines(entry.changes)
+    return AuditRow(entry=entry, shown=lines[:CHANGES_SHOWN], more=lines[CHANGES_SHOWN:])
 
 
 @login_required
@@ -35,7 +79,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor"),
         action=request.GET.get("action", "").strip(),
     )
-    return render(request, "audit_list.html", {"page": page})
+    rows = [_audit_row(e) for e in page.items]
+    return render(request, "audit_list.html", {"page": page, "rows": rows})
 
 
 @login_required

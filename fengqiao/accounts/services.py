@@ -92,7 +92,9 @@ def membership_add(*, actor: Any, user: User, role: str, area: Any) -> Membershi
 
 
 def membership_remove(*, actor: Any, membership: Membership) -> None:
-    """Take a role away."""
+    """Take a role away; never one of the actor's own, so that no one can lock themselves out."""
+    if membership.user_id == actor.pk:
+        raise PermissionDenied(_("不能移除自己的岗位，请由上级或其他所长操作"))
     _require_manage(actor, membership.area)
     with transaction.atomic():
         audit_record(

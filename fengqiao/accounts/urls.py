@@ -1,7 +1,22 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from fengqiao.accounts import views
+
+
+class UserActionConverter:
+    """Match only the actions user_action knows, so that anything else is a 404."""
+
+    regex = "|".join(views.USER_ACTIONS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UserActionConverter, "user_action")
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,5 +28,5 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
-    path("users/<int:pk>/<str:action>", views.user_action, name="user_action"),
+    path("users/<int:pk>/<user_action:action>", views.user_action, name="user_action"),
 ]

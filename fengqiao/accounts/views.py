@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from fengqiao.accounts import services
@@ -21,6 +22,9 @@ from fengqiao.accounts.http import AuthedRequest
 from fengqiao.accounts.models import ApiToken, Membership
 from fengqiao.accounts.selectors import areas_for_accounts, users_visible
 from fengqiao.core.errors import DomainError
+
+# What a manager may do to an account by POST; the URL accepts nothing else.
+USER_ACTIONS = ("reset", "activate", "deactivate", "drop")
 
 
 class LoginView(auth_views.LoginView):
@@ -40,7 +44,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+# never_cache: a new token's secret must not stay in the browser's or a proxy's cache.
 @login_required
+@never_cache
 def profile(request: AuthedRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     secret = None
@@ -81,6 +87,7 @@ def user_list(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 def user_create(request: AuthedRequest) -> HttpResponse:
     _require_manager(request)
     areas = areas_for_accounts(actor=request.user)
@@ -129,7 +136,10 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@never_cache
 def user_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    if action not in USER_ACTIONS:
+        raise Http404
     _require_manager(request)
     user = get_object_or_404(users_visible(actor=request.user), pk=pk)
     if action == "reset":
@@ -144,6 +154,10 @@ def user_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
         membership = get_object_or_404(
             Membership, pk=request.POST.get("membership") or 0, user=user
         )
-        services.membership_remove(actor=request.user, membership=membership)
-        messages.success(request, _("已移除岗位。"))
+        try:
+            services.membership_remove(actor=request.user, membership=membership)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("无权移除此岗位。"))
+        else:
+            messages.success(request, _("已移除岗位。"))
     return redirect("accounts:user_detail", pk=user.pk)

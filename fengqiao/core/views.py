@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -31,6 +33,17 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if _is_api(request):
         return _api_error(404, "not_found", "未找到，或无权访问")
     return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Refuse a form without a valid CSRF token with a page saying what to do next."""
+    message = _("页面已过期或来源不明，请刷新页面后重试")
+    if _is_api(request):
+        return _api_error(403, "csrf_failed", message)
+    # Back to the page the form came from, but only if it is one of ours.
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else "/"
+    return render(request, "403_csrf.html", {"message": message, "back": back}, status=403)
 
 
 def error_500(request: HttpRequest) -> HttpResponse:

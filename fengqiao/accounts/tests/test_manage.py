@@ -95,3 +95,63 @@ def test_profile_issues_a_token_shown_once_and_stored_as_a_digest(client, j):
     assert secret not in client.get("/accounts/profile/").content.decode()
     client.post(f"/accounts/tokens/{token.pk}/revoke")
     assert ApiToken.authenticate(secret) is None
+
+
+def test_a_chief_cannot_remove_their_own_membership_and_sees_why(client, j):
+    chief = j.user("chief")
+    own = Membership.objects.get(user=chief)
+    client.force_login(chief)
+    page = client.get(f"/accounts/users/{chief.pk}/").content.decode()
+    assert "移除" not in page  # no button on one's own roles
+    resp = client.post(f"/accounts/users/{chief.pk}/drop", {"membership": own.pk}, follow=True)
+    assert "不能移除自己的岗位，请由上级或其他所长操作" in resp.content.decode()
+    assert Membership.objects.filter(pk=own.pk).exists()
+    assert not AuditEntry.objects.filter(action="accounts.membership.removed").exists()
+
+
+def test_the_service_refuses_to_remove_the_actors_own_membership(j):
+    from django.core.exceptions import PermissionDenied
+
+    from fengqiao.accounts.services import membership_remove
+
+    chief = j.user("chief")
+    second = Membership.objects.create(user=chief, area=j.communities[0], role="officer")
+    with pytest.raises(PermissionDenied, match="不能移除自己的岗位"):
+        membership_remove(actor=chief, membership=second)
+    assert Membership.objects.filter(user=chief).count() == 2
+
+
+def test_a_chief_still_removes_another_users_membership(client, j):
+    cop = j.user("officer")
+    theirs = Membership.objects.get(user=cop)
+    client.force_login(j.user("chief"))
+    assert "移除" in client.get(f"/accounts/users/{cop.pk}/").content.decode()
+    client.post(f"/accounts/users/{cop.pk}/drop", {"membership": theirs.pk})
+    assert not Membership.objects.filter(pk=theirs.pk).exists()
+    assert AuditEntry.objects.filter(action="accounts.membership.removed").exists()
+
+
+@pytest.mark.parametrize("action", ["bogus", "delete", "reset/", "Reset"])
+def test_an_unknown_account_action_is_a_404_and_changes_nothing(client, j, action):
+    cop = j.user("officer")
+    client.force_login(j.user("chief"))
+    assert client.post(f"/accounts/users/{cop.pk}/{action}").status_code == 404
+    cop.refresh_from_db()
+    assert cop.is_active and cop.check_password("correct-horse-9")
+    assert not AuditEntry.objects.filter(action__startswith="accounts.user.").exists()
+
+
+def _no_store(resp) -> bool:
+    return "no-store" in resp.get("Cache-Control", "")
+
+
+def test_pages_showing_a_password_or_token_are_never_cached(client, j):
+    cop = j.user("officer")
+    client.force_login(j.user("chief"))
+    created = _create(client, j.communities[0])
+    assert "password" in created.context and _no_store(created)
+    reset = client.post(f"/accounts/users/{cop.pk}/reset")
+    assert "password" in reset.context and _no_store(reset)
+    issued = client.post("/accounts/profile/", {"name": "手机", "days": 30})
+    assert issued.context["secret"] and _no_store(issued)
+    assert _no_store(client.get("/accounts/profile/"))
