@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from fengqiao.areas import selectors, services
-from fengqiao.areas.access import access_area, access_place
+from fengqiao.areas.access import access_area, access_place, user_can
 from fengqiao.areas.geo import locate_point
-from fengqiao.areas.models import Area, AreaKind, Place
+from fengqiao.areas.models import Area, AreaKind, Place, PlaceKind
 from fengqiao.areas.validation import ADDRESS_MAX, CONTACT_NAME_MAX, NAME_MAX, NOTES_MAX
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.pagination import decode_cursor, keyset_page
@@ -109,17 +110,34 @@ def area_boundary(request: HttpRequest, area_id: int) -> BoundaryOut:
     )
 
 
+def _station_in_reach(user: Any, station_id: int) -> Area:
+    """Return the station if the user sees it or any area in it; 404 alike for missing."""
+    # A community officer or volunteer sees their community, not the station row itself,
+    # yet works in that station: locating a point or registering a place there is theirs.
+    area = Area.objects.filter(pk=station_id).only("id", "kind", "path", "station_id").first()
+    if area is None:
+        raise Http404
+    seen = Area.objects.visible_to(user)
+    if area.kind == AreaKind.STATION:
+        reached = seen.filter(station_id=area.pk).exists()
+    else:
+        reached = seen.filter(pk=area.pk).exists()
+    if not reached:
+        raise Http404
+    if area.kind != AreaKind.STATION:
+        raise ValidationFailed(
+            _("station_id 应为派出所。"), fields={"station_id": [_("不是派出所")]}
+        )
+    return area
+
+
 @router.post(
     "/locate",
     response={200: LocateOut, **WRITE_ERRORS},
     summary="The grid of a station that contains a point (422 outside_station when none)",
 )
 def area_locate(request: HttpRequest, payload: LocateIn) -> LocateOut:
-    station = access_area(request.user, payload.station_id)
-    if station.kind != AreaKind.STATION:
-        raise ValidationFailed(
-            _("station_id 应为派出所。"), fields={"station_id": [_("不是派出所")]}
-        )
+    station = _station_in_reach(request.user, payload.station_id)
     grid = locate_point(station_id=station.pk, lat=payload.lat, lng=payload.lng)
     community = grid.parent
     return LocateOut(
@@ -275,6 +293,20 @@ def _cursor(raw: str | None) -> str | None:
     return raw
 
 
+def _check_filters(user: Any, *, kind: str | None, community: int | None, grid: int | None) -> None:
+    """Refuse (422) a kind that does not exist or a community or grid the user cannot see."""
+    errors: dict[str, list[str]] = {}
+    if kind and not PlaceKind.objects.filter(code=kind).exists():
+        errors["kind"] = [_("没有这种场所类型。")]
+    seen = Area.objects.visible_to(user, "place.view")
+    if community is not None and not seen.communities().filter(pk=community).exists():
+        errors["community"] = [_("社区/村不存在，或不在您的辖区内。")]
+    if grid is not None and not seen.grids().filter(pk=grid).exists():
+        errors["grid"] = [_("网格不存在，或不在您的辖区内。")]
+    if errors:
+        raise ValidationFailed(_("筛选条件有误。"), fields=errors)
+
+
 @places_router.get(
     "",
     response={200: PlacePage, **READ_ERRORS},
@@ -298,6 +330,10 @@ def place_list(
         cursor=_cursor(cursor),
         size=limit,
     )
+    if not page.items and (kind or community is not None or grid is not None):
+        # A filter that names nothing the user can see always gives an empty page, so the
+        # check costs queries only then, never on a page that found places.
+        _check_filters(request.user, kind=kind, community=community, grid=grid)
     return PlacePage(items=[place_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
@@ -306,13 +342,20 @@ def place_detail(request: HttpRequest, place_id: int) -> PlaceOut:
     return place_out(access_place(request.user, place_id))
 
 
+def _require_editor(user: Any) -> None:
+    """Refuse (403) a user who may edit places nowhere, before looking anything up."""
+    if not user_can(user, "place.edit"):
+        raise PermissionDenied(_("您的角色无权新增或修改场所。"))
+
+
 @places_router.post(
     "",
     response={201: PlaceOut, **WRITE_ERRORS},
     summary="Create a place; its grid is found from lat/lng",
 )
 def place_create(request: HttpRequest, payload: PlaceIn) -> Status[PlaceOut]:
-    access_area(request.user, payload.station_id)  # another station's id is a 404
+    _require_editor(request.user)
+    _station_in_reach(request.user, payload.station_id)  # another station's id is a 404
     place = services.place_create(
         actor=request.user,
         station_id=payload.station_id,
@@ -335,6 +378,7 @@ def place_create(request: HttpRequest, payload: PlaceIn) -> Status[PlaceOut]:
     summary="Change a place; 409 conflict when `version` is not the current one",
 )
 def place_update(request: HttpRequest, place_id: int, payload: PlacePatch) -> PlaceOut:
+    _require_editor(request.user)
     place = access_place(request.user, place_id)
     changes = payload.model_dump(exclude_unset=True)
     version = changes.pop("version")

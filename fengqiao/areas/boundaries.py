@@ -28,7 +28,9 @@ from fengqiao.areas.geojson_import import (
     read_geometry,
     square_metres,
     text_of,
+    view_scope,
     within,
+    write_failed,
 )
 from fengqiao.areas.models import PARENT_KINDS, Area, AreaKind, ZoneKind
 from fengqiao.areas.police_grid_import import police_grids_import
@@ -204,6 +206,7 @@ def _check_scope(
     by_code: dict[str, _AreaRow],
     db: dict[str, Area],
     scope: Scope,
+    seen: Scope,
     report: ImportReport,
 ) -> None:
     """Report features that would write outside the areas where the actor may import."""
@@ -229,19 +232,24 @@ def _check_scope(
         if not row.usable:
             continue
         area = blocker(row)
-        if area is not None:
-            report.add(
-                row.index,
-                row.code,
-                _("您无权导入或修改“%(area)s”（%(code)s）辖区内的区域。")
-                % {"area": area.name, "code": area.code},
-            )
+        if area is None:
+            continue
+        if within(seen, area):
+            message = _("您无权导入或修改“%(area)s”（%(code)s）辖区内的区域。") % {
+                "area": area.name,
+                "code": area.code,
+            }
+        else:
+            # The code is the file's own (the row's or its parent's): it tells nothing new.
+            message = _("您无权导入或修改“%(code)s”辖区内的区域。") % {"code": area.code}
+        report.add(row.index, row.code, message)
 
 
 def _check_shapes(
     rows: list[_AreaRow],
     by_code: dict[str, _AreaRow],
     db: dict[str, Area],
+    seen: Scope,
     report: ImportReport,
 ) -> None:
     """Report children outside their parent and overlaps between siblings, old or new."""
@@ -250,7 +258,12 @@ def _check_shapes(
     file_codes = set(by_code)
     updated = {r.code for r in placed if r.existing is not None}
     stored_children = [
-        (a.code, a.name, a.parent.code if a.parent else "", shape(a.boundary))
+        (
+            a.code,
+            a.name if within(seen, a) else "",
+            a.parent.code if a.parent else "",
+            shape(a.boundary),
+        )
         for a in Area.objects.filter(
             parent__code__in={r.parent_code for r in placed} | updated, boundary__isnull=False
         )
@@ -282,12 +295,12 @@ def _check_shapes(
             continue
         overhang = child.difference(changed.geom).area
         if overhang > AREA_TOLERANCE:
-            report.add(
-                changed.index,
-                changed.code,
-                _("新边界没有包住下级“%(name)s”（%(code)s），有约 %(m2)d 平方米在外。")
-                % {"name": name, "code": code, "m2": square_metres(overhang, child.centroid.y)},
-            )
+            values = {"name": name, "code": code, "m2": square_metres(overhang, child.centroid.y)}
+            if name:
+                message = _("新边界没有包住下级“%(name)s”（%(code)s），有约 %(m2)d 平方米在外。")
+            else:
+                message = _("新边界没有包住下级“%(code)s”，有约 %(m2)d 平方米在外。")
+            report.add(changed.index, changed.code, message % values)
     _check_siblings(placed, stored_children, report)
 
 
@@ -319,17 +332,17 @@ def _check_siblings(
             row = second[0]
             assert row is not None
             where = _("（系统中已有）") if first[0] is None else ""
-            report.add(
-                row.index,
-                row.code,
-                _("与同级的“%(name)s”（%(code)s）%(where)s重叠约 %(m2)d 平方米。")
-                % {
-                    "name": first[2],
-                    "code": first[1],
-                    "where": where,
-                    "m2": square_metres(deg2, row.geom.centroid.y),
-                },
-            )
+            values = {
+                "name": first[2],
+                "code": first[1],
+                "where": where,
+                "m2": square_metres(deg2, row.geom.centroid.y),
+            }
+            if first[2]:
+                message = _("与同级的“%(name)s”（%(code)s）%(where)s重叠约 %(m2)d 平方米。")
+            else:  # a stored area the user cannot see: its code only
+                message = _("与同级的“%(code)s”%(where)s重叠约 %(m2)d 平方米。")
+            report.add(row.index, row.code, message % values)
 
 
 def boundaries_import(
@@ -349,9 +362,10 @@ def boundaries_import(
     wanted = set(by_code) | {r.parent_code for r in rows if r.parent_code}
     db = {a.code: a for a in Area.objects.filter(code__in=wanted).select_related("parent")}
     _check_tree(rows, by_code, db, report)
+    seen = view_scope(actor, enforce_scope)
     if enforce_scope:
-        _check_scope(rows, by_code, db, scope_for(actor, "area.import"), report)
-    _check_shapes(rows, by_code, db, report)
+        _check_scope(rows, by_code, db, scope_for(actor, "area.import"), seen, report)
+    _check_shapes(rows, by_code, db, seen, report)
     report.problems.sort(key=lambda p: -1 if p.index is None else p.index)
     if not report.ok:
         return report
@@ -363,7 +377,7 @@ def boundaries_import(
                 transaction.set_rollback(True)
     except (IntegrityError, ValidationFailed) as exc:
         report.created, report.updated, report.unchanged = [], [], []
-        report.add(None, "", _("写入时出错，未导入任何数据：%(error)s") % {"error": exc})
+        report.add(None, "", write_failed(exc))
     return report
 
 

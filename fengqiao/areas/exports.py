@@ -100,7 +100,8 @@ def place_export(
     stations = set(scope.station_ids) | set(
         Area.objects.filter(pk__in=sorted(scope.area_ids)).values_list("station_id", flat=True)
     )
-    for station_id in sorted(s for s in stations if s is not None) or [None]:
+    targets: list[int | None] = [*sorted(s for s in stations if s is not None)] or [None]
+    for station_id in targets:
         audit_record(
             actor=actor,
             action="areas.place.exported",

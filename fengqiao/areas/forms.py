@@ -21,7 +21,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def place_filters(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the list filters from a query string; unreadable values are dropped."""
+    """Return the list filters from a query string, unchecked; `PlaceFilterForm` checks them."""
     return {
         "kind": str(data.get("kind") or "").strip()[:40] or None,
         "community_id": _int_or_none(data.get("community")),
@@ -38,10 +38,36 @@ def _text(**attrs: str) -> forms.TextInput:
     return forms.TextInput(attrs={"class": "form-control", **attrs})
 
 
+class HiddenErrorsShown(forms.Form):
+    """A form whose hidden fields' errors show on top: the user cannot see those fields."""
+
+    def non_field_errors(self) -> Any:
+        errors = super().non_field_errors()
+        hidden: list[Any] = [e for field in self.hidden_fields() for e in field.errors]
+        if not hidden:
+            return errors
+        return self.error_class([*errors, *hidden], error_class="nonfield", renderer=self.renderer)
+
+
 class PlaceFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("类型"), required=False, widget=_select())
-    community = forms.ChoiceField(label=_("社区/村"), required=False, widget=_select())
-    grid = forms.ChoiceField(label=_("网格"), required=False, widget=_select())
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        required=False,
+        widget=_select(),
+        error_messages={"invalid_choice": _("没有这种场所类型。")},
+    )
+    community = forms.ChoiceField(
+        label=_("社区/村"),
+        required=False,
+        widget=_select(),
+        error_messages={"invalid_choice": _("社区/村不存在，或不在您的辖区内。")},
+    )
+    grid = forms.ChoiceField(
+        label=_("网格"),
+        required=False,
+        widget=_select(),
+        error_messages={"invalid_choice": _("网格不存在、不在您的辖区内，或不属于所选的社区/村。")},
+    )
     q = forms.CharField(
         label=_("关键词"),
         required=False,
@@ -65,9 +91,27 @@ class PlaceFilterForm(forms.Form):
             for g in choices["grids"]
         ]
 
+    def filters(self) -> dict[str, Any]:
+        """Return the checked filters as selector keywords; call after a successful clean."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "kind": data.get("kind") or None,
+            "community_id": int(data["community"]) if data.get("community") else None,
+            "grid_id": int(data["grid"]) if data.get("grid") else None,
+            "q": (data.get("q") or "").strip(),
+        }
 
-class PlaceForm(forms.Form):
-    station = forms.TypedChoiceField(label=_("派出所"), coerce=int, widget=_select())
+
+class PlaceForm(HiddenErrorsShown):
+    station = forms.TypedChoiceField(
+        label=_("派出所"),
+        coerce=int,
+        widget=_select(),
+        error_messages={
+            "required": _("请选择派出所。"),
+            "invalid_choice": _("所选派出所无效，或您无权在该所登记场所。请刷新页面后重试。"),
+        },
+    )
     kind = forms.ChoiceField(label=_("场所类型"), widget=_select())
     name = forms.CharField(label=_("名称"), max_length=120, widget=_text())
     address = forms.CharField(label=_("地址"), max_length=200, widget=_text())
@@ -105,7 +149,14 @@ class PlaceForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}),
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={
+            "required": _("缺少版本号，请刷新页面后重试。"),
+            "invalid": _("版本号无效，请刷新页面后重试。"),
+        },
+    )
 
     def __init__(
         self,
@@ -183,8 +234,16 @@ def place_initial(place: Place) -> dict[str, Any]:
     }
 
 
-class PlaceImportForm(forms.Form):
-    station = forms.TypedChoiceField(label=_("导入到派出所"), coerce=int, widget=_select())
+class PlaceImportForm(HiddenErrorsShown):
+    station = forms.TypedChoiceField(
+        label=_("导入到派出所"),
+        coerce=int,
+        widget=_select(),
+        error_messages={
+            "required": _("请选择派出所。"),
+            "invalid_choice": _("所选派出所无效，或您无权向该所导入场所。请刷新页面后重试。"),
+        },
+    )
     file = forms.FileField(
         label=_("文件"),
         help_text=_(

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from shapely.geometry import mapping, shape
 
-from fengqiao.accounts.access import Scope
+from fengqiao.accounts.access import Scope, scope_for
 from fengqiao.areas.models import Area
+from fengqiao.core.errors import DomainError
 
 # Overlaps and overhangs smaller than this are float noise along shared edges, not mistakes:
 # 1e-9 square degrees is about 11 m² at 28°N.
@@ -33,6 +34,20 @@ GEOS_REASONS = {
     "Too few points": gettext_lazy("点数过少"),
     "Invalid Coordinate": gettext_lazy("坐标无效"),
     "Ring is not closed": gettext_lazy("环未闭合"),
+}
+# Python's json module explains a syntax error in English; the reasons it gives, in words.
+JSON_REASONS = {
+    "Expecting property name enclosed in double quotes": gettext_lazy(
+        "属性名应使用英文双引号括起来，或多了一个逗号"
+    ),
+    "Expecting value": gettext_lazy("缺少值，或值的写法不对"),
+    "Expecting ',' delimiter": gettext_lazy("缺少逗号"),
+    "Expecting ':' delimiter": gettext_lazy("缺少冒号"),
+    "Unterminated string starting at": gettext_lazy("字符串缺少结尾的双引号"),
+    "Invalid control character at": gettext_lazy("字符串中有未转义的控制字符（如换行）"),
+    "Extra data": gettext_lazy("JSON 结束后还有多余的内容"),
+    "Invalid \\escape": gettext_lazy("无效的转义字符"),
+    "Invalid \\uXXXX escape": gettext_lazy("无效的 \\u 转义"),
 }
 
 
@@ -100,8 +115,17 @@ def load_features(data: bytes | str | dict[str, Any], report: ImportReport) -> l
     if isinstance(data, str):
         try:
             data = json.loads(data)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            report.add(None, "", _("文件不是有效的 JSON：%(error)s") % {"error": exc})
+        except json.JSONDecodeError as exc:
+            reason = JSON_REASONS.get(exc.msg, gettext_lazy("格式错误"))
+            report.add(
+                None,
+                "",
+                _("文件不是有效的 JSON（第 %(line)d 行第 %(column)d 列）：%(reason)s。")
+                % {"line": exc.lineno, "column": exc.colno, "reason": reason},
+            )
+            return []
+        except RecursionError:
+            report.add(None, "", _("文件不是有效的 JSON：嵌套层次过深。"))
             return []
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
@@ -146,6 +170,8 @@ def code_and_name(index: int, props: dict[str, Any], report: ImportReport) -> tu
         report.add(index, code, _("缺少名称（name）。"))
     elif len(name) > 100:
         report.add(index, code, _("名称过长（最多 100 个字符）。"))
+    elif "<" in name or ">" in name:
+        report.add(index, code, _("名称不能包含“<”或“>”。"))
     return code, name
 
 
@@ -158,27 +184,76 @@ def _invalid_reason(geom: Any) -> str:
     reason = shapely.is_valid_reason(geom) or ""
     head, _sep, where = reason.partition("[")
     label = GEOS_REASONS.get(head.strip())
-    text = str(label) if label else head.strip()
+    text = str(label) if label else _("形状不合法")
     if where:
         text += _("（位置 %(where)s）") % {"where": where.rstrip("]").replace(" ", ", ")}
     return text
+
+
+def _is_position(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) in (2, 3)
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in value)
+    )
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _coordinates_problem(kind: str, coordinates: Any) -> str | None:
+    """Return what is wrong with a polygon's coordinates, naming the ring and point, or None."""
+    if not isinstance(coordinates, list) or not coordinates:
+        return _("缺少坐标（coordinates），或坐标不是列表。")
+    polygons = coordinates if kind == "MultiPolygon" else [coordinates]
+    for p, rings in enumerate(polygons, start=1):
+        where = _("第 %(n)d 个多边形的") % {"n": p} if kind == "MultiPolygon" else ""
+        if not isinstance(rings, list) or not rings:
+            return _("%(where)s坐标应为环的列表。") % {"where": where}
+        for r, ring in enumerate(rings, start=1):
+            if not isinstance(ring, list):
+                return _("%(where)s第 %(ring)d 个环应为坐标点的列表。") % {
+                    "where": where,
+                    "ring": r,
+                }
+            for i, position in enumerate(ring, start=1):
+                if not _is_position(position):
+                    return _(
+                        "%(where)s第 %(ring)d 个环的第 %(point)d 个点应为 [经度, 纬度] 两个数字，"
+                        "实际是 %(value)s。"
+                    ) % {"where": where, "ring": r, "point": i, "value": _shown(position)}
+            if len(ring) < 4:
+                return _(
+                    "%(where)s第 %(ring)d 个环只有 %(n)d 个点，至少需要 4 个（首尾两点相同）。"
+                ) % {"where": where, "ring": r, "n": len(ring)}
+    return None
 
 
 def read_geometry(value: Any) -> tuple[dict[str, Any] | None, Any, list[str]]:
     """Return (GeoJSON to store, shapely geometry, problems) for a feature's geometry."""
     if not value:
         return None, None, [_("缺少几何图形（geometry）。")]
-    kind = value.get("type") if isinstance(value, dict) else type(value).__name__
+    if not isinstance(value, dict):
+        return None, None, [_("几何图形（geometry）应为 GeoJSON 对象。")]
+    kind = value.get("type")
     if kind not in ("Polygon", "MultiPolygon"):
         return (
             None,
             None,
-            [_("不支持的几何类型“%(type)s”：只接受 Polygon 或 MultiPolygon。") % {"type": kind}],
+            [
+                _("不支持的几何类型“%(type)s”：只接受 Polygon 或 MultiPolygon。")
+                % {"type": _shown(kind) if not isinstance(kind, str) else kind[:40]}
+            ],
         )
+    problem = _coordinates_problem(kind, value.get("coordinates"))
+    if problem:
+        return None, None, [_("几何图形的坐标格式有误：%(error)s") % {"error": problem}]
     try:
         geom = shapely.force_2d(shape(value))
-    except (ValueError, TypeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
-        return None, None, [_("几何图形的坐标格式有误：%(error)s") % {"error": exc}]
+    except (ValueError, TypeError, KeyError, IndexError, shapely.errors.GEOSException):
+        return None, None, [_("几何图形无法解析，请检查坐标。")]
     coords = shapely.get_coordinates(geom)
     if not np.isfinite(coords).all():
         return None, None, [_("坐标中有非数字的值。")]
@@ -201,6 +276,25 @@ def read_geometry(value: Any) -> tuple[dict[str, Any] | None, Any, list[str]]:
 def within(scope: Scope, area: Area) -> bool:
     """Return whether the scope reaches `area`: a role on an area reaches all beneath it."""
     return scope.everything or any(area.path.startswith(p) for p in scope.paths)
+
+
+def write_failed(exc: Exception) -> str:
+    """Return the report line for a write that failed after every check had passed."""
+    if isinstance(exc, DomainError):
+        return _("写入时出错，未导入任何数据：%(error)s") % {"error": exc.message}
+    # A database refusal (someone saved the same code meanwhile) is no text for people.
+    return _("写入时出错，未导入任何数据：可能有他人同时修改了这些区域，请稍后重新导入。")
+
+
+def view_scope(actor: Any, enforce_scope: bool) -> Scope:
+    """Return the areas whose names a report may show: the actor's, or all for the system."""
+    # Another station's area is named by the code the file gave, never by its stored name.
+    return scope_for(actor, "area.view") if enforce_scope else Scope(everything=True)
+
+
+def shown_name(scope: Scope, area: Area) -> str:
+    """Return the area's name if the scope sees it, else its code."""
+    return area.name if within(scope, area) else area.code
 
 
 def index_codes(rows: list[Any], report: ImportReport) -> dict[str, Any]:

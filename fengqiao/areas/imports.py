@@ -245,9 +245,13 @@ def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
         for line, cells in enumerate(reader, start=1):
             yield line, [c.strip() for c in cells]
     except csv.Error as exc:
+        # Python's csv module explains in English; say what usually causes it instead.
         raise UploadRefused(
-            _("CSV 文件格式错误（第 %(line)d 行）：%(err)s")
-            % {"line": reader.line_num, "err": exc},
+            _(
+                "CSV 文件格式错误（第 %(line)d 行）：请检查引号是否成对、"
+                "单元格是否过长、是否含有空字符。"
+            )
+            % {"line": reader.line_num},
             fields={"file": [_("CSV 格式错误")]},
         ) from exc
 

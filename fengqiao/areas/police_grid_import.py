@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from fengqiao.accounts.access import scope_for
+from fengqiao.accounts.access import Scope, scope_for
 from fengqiao.accounts.models import Membership, User
 from fengqiao.areas.geojson_import import (
     ImportReport,
@@ -19,8 +19,11 @@ from fengqiao.areas.geojson_import import (
     feature_properties,
     index_codes,
     load_features,
+    shown_name,
     text_of,
+    view_scope,
     within,
+    write_failed,
 )
 from fengqiao.areas.models import Area, AreaKind, PoliceGrid
 from fengqiao.areas.services import police_grid_assign, police_grid_save
@@ -95,6 +98,7 @@ def police_grids_import(
         for u in User.objects.filter(username__in={r.officer for r in rows if r.officer})
     }
     scope = scope_for(actor, "area.import")
+    seen = view_scope(actor, enforce_scope)
     claimed: dict[str, _BeatRow] = {}
     for row in rows:
         station = areas.get(row.station_code)
@@ -108,12 +112,12 @@ def police_grids_import(
             )
             station = None
         if station is not None:
-            _check_beat(row, station, areas, existing, officers, report)
+            _check_beat(row, station, areas, existing, officers, seen, report)
             if enforce_scope and not within(scope, station):
                 report.add(
                     row.index,
                     row.code,
-                    _("您无权修改“%(station)s”的警格。") % {"station": station.name},
+                    _("您无权修改“%(station)s”的警格。") % {"station": shown_name(seen, station)},
                 )
         for g in row.grid_codes:
             if row.usable and g in claimed:
@@ -135,7 +139,7 @@ def police_grids_import(
                 transaction.set_rollback(True)
     except (IntegrityError, ValidationFailed) as exc:
         report.created, report.updated, report.unchanged = [], [], []
-        report.add(None, "", _("写入时出错，未导入任何数据：%(error)s") % {"error": exc})
+        report.add(None, "", write_failed(exc))
     return report
 
 
@@ -145,16 +149,19 @@ def _check_beat(
     areas: dict[str, Area],
     existing: dict[str, PoliceGrid],
     officers: dict[str, User],
+    seen: Scope,
     report: ImportReport,
 ) -> None:
     """Report a police grid's foreign grids, a change of station, and an unknown officer."""
+    # Stations are named only where the actor can see them; elsewhere by their code.
+    name = shown_name(seen, station)
     pg = existing.get(row.code)
     if pg is not None and pg.station_id != station.pk:
         report.add(
             row.index,
             row.code,
             _("警格“%(code)s”属于“%(station)s”，不能通过导入改到其他派出所。")
-            % {"code": row.code, "station": pg.station.name},
+            % {"code": row.code, "station": shown_name(seen, pg.station)},
         )
     problems = {
         _("以下网格编码不存在：%(codes)s"): [g for g in row.grid_codes if g not in areas],
@@ -171,7 +178,7 @@ def _check_beat(
         if codes:
             text = message % {
                 "codes": pgettext("list separator", "、").join(codes),
-                "station": station.name,
+                "station": name,
             }
             report.add(row.index, row.code, text)
     if row.officer:
@@ -188,8 +195,7 @@ def _check_beat(
             report.add(
                 row.index,
                 row.code,
-                _("“%(name)s”不是“%(station)s”的民警。")
-                % {"name": row.officer, "station": station.name},
+                _("“%(name)s”不是“%(station)s”的民警。") % {"name": row.officer, "station": name},
             )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ from fengqiao.areas.validation import (
 from fengqiao.core.audit import audit_change, audit_record, audit_records_bulk, snapshot
 from fengqiao.core.errors import Conflict, ValidationFailed
 from fengqiao.core.search import search_index
-from fengqiao.core.text import search_document
+from fengqiao.core.text import search_document, to_simplified
 
 
 def pii_reveal(*, actor: Any, obj: models.Model, field: str) -> str:
@@ -321,6 +322,35 @@ def _invalid(errors: dict[str, list[str]]) -> ValidationFailed:
     return ValidationFailed(_("请修改标出的错误后再保存。"), fields=errors)
 
 
+_MARKUP = re.compile(r"[<>]")
+_MASK = re.compile(r"[*＊]")
+
+
+def _place_text_errors(values: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+    """Add what the shared checks leave out: markup in a name, a masked phone pasted back."""
+    name = values.get("name")
+    if isinstance(name, str) and _MARKUP.search(name) and "name" not in errors:
+        # Pages escape names anyway; refusing them keeps exports and other systems clean.
+        errors["name"] = [_("名称不能包含“<”或“>”。")]
+    phone = values.get("contact_phone")
+    if isinstance(phone, str) and _MASK.search(phone):
+        # An exported list shows phones as 138****5678: say so rather than "wrong format".
+        errors["contact_phone"] = [_("电话号码已脱敏（含*号），请填写完整号码或留空。")]
+
+
+def _outside_reach(actor: Any, station_id: int, grid: Area) -> dict[str, list[str]]:
+    """Return location errors when the grid is in the station but outside the actor's areas."""
+    if actor is None or user_can(actor, "place.edit", station_id=station_id, area_id=grid.pk):
+        return {}
+    community = grid.parent
+    # Name the community; a grid-level user who works in that community needs the grid.
+    paths = scope_for(actor, "place.edit").paths
+    mine = community is not None and any(p.startswith(community.path) for p in paths)
+    where = grid.name if mine or community is None else community.name
+    message = _("该位置位于%(community)s，不在您负责的区域内。") % {"community": where}
+    return {"lat": [message], "lng": [message]}
+
+
 PLACE_LABEL = "areas.place"
 
 
@@ -358,18 +388,20 @@ def place_create(
         "notes": notes,
     }
     cleaned, errors = clean_place(values, kinds=_kinds_for(values["kind"]))
+    _place_text_errors(cleaned, errors)
     grid = None
     if "lat" not in errors and "lng" not in errors:
         try:
             grid = locate_point(station_id=station.pk, lat=cleaned["lat"], lng=cleaned["lng"])
         except ValidationFailed as exc:
             errors.update(exc.fields)
+        else:
+            errors.update(_outside_reach(actor, station.pk, grid))
     officer = cleaned.get("officer_id")
     if officer is not None and not officer_allowed(officer_id=officer, station=station):
         errors["officer_id"] = [_("责任民警须为本所在职民警或辅警。")]
     if errors or grid is None:
         raise _invalid(errors)
-    _require(actor, "place.edit", station_id=station.pk, area_id=grid.pk)
     user = _user(actor)
     place = Place(
         station=station,
@@ -412,6 +444,7 @@ def place_update(*, actor: Any, place: Place, version: int, **changes: Any) -> P
         # A kind retired since the place was registered stays valid until someone changes it.
         del changes["kind"]
     cleaned, errors = clean_place(changes, kinds=_kinds_for(changes.get("kind")), partial=True)
+    _place_text_errors(cleaned, errors)
     if errors:
         raise _invalid(errors)
     with transaction.atomic():
@@ -436,7 +469,9 @@ def place_update(*, actor: Any, place: Place, version: int, **changes: Any) -> P
         if "lat" in changed or "lng" in changed:
             lat, lng = changed.get("lat", current.lat), changed.get("lng", current.lng)
             grid = locate_point(station_id=current.station_id, lat=lat, lng=lng)
-            _require(actor, "place.edit", station_id=current.station_id, area_id=grid.pk)
+            outside = _outside_reach(actor, current.station_id, grid)
+            if outside:
+                raise _invalid(outside)
             if grid.pk != current.area_id:
                 changed["area_id"], changed["community_id"] = grid.pk, grid.parent_id
         officer = changed.get("officer_id")
@@ -474,6 +509,46 @@ class ImportResult:
         return not self.errors
 
 
+def _import_kinds() -> dict[str, PlaceKind]:
+    """Return every kind by code and Chinese name, folded: 旅館 finds 旅馆, HOTEL finds hotel."""
+    folded: dict[str, PlaceKind] = {}
+    for key, kind in kind_lookup(names=True).items():
+        folded.setdefault(to_simplified(key), kind)
+    return folded
+
+
+def _place_key(name: Any, address: Any) -> tuple[str, str] | None:
+    if not name or not address:
+        return None
+    return to_simplified(str(name)), to_simplified(str(address))
+
+
+def _duplicates(
+    station: Area, parsed: ParsedFile, cleaned_rows: list[dict[str, Any]]
+) -> list[RowError]:
+    """Report rows whose name and address a place of the station, or an earlier row, has."""
+    # Both columns of the whole station: short text, and no parameter limit for a big file.
+    stored = {
+        _place_key(name, address)
+        for name, address in Place.objects.filter(station=station).values_list("name", "address")
+    }
+    column = f"{parsed.column('name')}/{parsed.column('address')}"
+    seen: dict[tuple[str, str], int] = {}
+    errors: list[RowError] = []
+    for row, cleaned in zip(parsed.rows, cleaned_rows, strict=True):
+        key = _place_key(cleaned.get("name"), cleaned.get("address"))
+        if key is None:
+            continue
+        if key in stored:
+            errors.append(RowError(row.line, column, _("已存在同名同地址的场所。")))
+        elif key in seen:
+            message = _("已存在同名同地址的场所（与第 %(row)d 行相同）。") % {"row": seen[key]}
+            errors.append(RowError(row.line, column, message))
+        else:
+            seen[key] = row.line
+    return errors
+
+
 def place_import(
     *, actor: Any, station_id: int, parsed: ParsedFile, source: str = ""
 ) -> ImportResult:
@@ -482,14 +557,20 @@ def place_import(
     _require(actor, "place.import", station_id=station.pk)
     if not parsed.rows:
         raise ValidationFailed(_("文件中没有数据行。"), fields={"file": [_("没有数据行")]})
-    kinds = kind_lookup(names=True)
+    kinds = _import_kinds()
     errors: list[RowError] = []
     cleaned_rows: list[dict[str, Any]] = []
     for row in parsed.rows:
-        cleaned, row_errors = clean_place(row.values, kinds=kinds)
+        values: dict[str, Any] = dict(row.values)
+        raw_kind = str(values.get("kind") or "")
+        # A known kind goes in as the object; an unknown one as typed, so the error quotes it.
+        values["kind"] = kinds.get(to_simplified(raw_kind), raw_kind) if raw_kind else raw_kind
+        cleaned, row_errors = clean_place(values, kinds={})
+        _place_text_errors(values, row_errors)
         cleaned_rows.append(cleaned)
         for key, messages in row_errors.items():
             errors.extend(RowError(row.line, parsed.column(key), m) for m in messages)
+    errors.extend(_duplicates(station, parsed, cleaned_rows))
     # Locate every row in one vectorised pass rather than one query per row.
     located = [i for i, c in enumerate(cleaned_rows) if None not in (c["lat"], c["lng"])]
     grid_ids = grid_index(station.pk).locate_many(
@@ -516,13 +597,12 @@ def place_import(
     with transaction.atomic():
         Place.objects.bulk_create(places, batch_size=IMPORT_BATCH)
         search_index(label=PLACE_LABEL, rows=[(p.pk, p.search_text) for p in places], fresh=True)
+
         # Each place gets its own "created" entry, so its timeline starts with the import.
-        audit_records_bulk(
-            actor=actor,
-            action="areas.place.created",
-            objs=places,
-            changes=lambda p: {"source": source, "name": p.name, "kind": p.kind_id},
-        )
+        def created(p: Any) -> dict[str, Any]:
+            return {"source": source, "name": p.name, "kind": p.kind_id}
+
+        audit_records_bulk(actor=actor, action="areas.place.created", objs=places, changes=created)
         ids = [p.pk for p in places if p.pk is not None]
         first, last = (min(ids), max(ids)) if ids else (None, None)
         audit_record(

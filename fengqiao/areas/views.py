@@ -9,7 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.http import AuthedRequest
 from fengqiao.areas import selectors, services
-from fengqiao.areas.access import access_place, user_can
+from fengqiao.areas.access import access_place, scope_for, user_can
 from fengqiao.areas.exports import place_export as place_export_xlsx
 from fengqiao.areas.forms import (
     PlaceFilterForm,
@@ -27,8 +33,9 @@ from fengqiao.areas.forms import (
     place_initial,
 )
 from fengqiao.areas.imports import read_places
-from fengqiao.areas.models import Place, PlaceKind
+from fengqiao.areas.models import Area, Place, PlaceKind
 from fengqiao.core.errors import Conflict, DomainError
+from fengqiao.core.pagination import Page
 from fengqiao.core.pii import mask_phone
 
 
@@ -62,20 +69,41 @@ def map_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse(selectors.map_layers(user=request.user))
 
 
+def _filter_form(request: AuthedRequest) -> PlaceFilterForm:
+    """Return the list's filter form, bound to the query string and checked."""
+    # The community picked narrows the grids offered (and accepted) to its own.
+    community_id = place_filters(request.GET)["community_id"]
+    choices = selectors.place_filter_choices(user=request.user, community_id=community_id)
+    form = PlaceFilterForm(request.GET or None, choices=choices)
+    form.is_valid()
+    return form
+
+
+def _imports_stations(user: Any) -> bool:
+    """Return whether the user may import places: a station-level task, never a community's."""
+    scope = scope_for(user, "place.import")
+    return scope.everything or bool(scope.station_ids)
+
+
 @login_required
 def place_list(request: AuthedRequest) -> HttpResponse:
     _require(request, "place.view")
-    filters = place_filters(request.GET)
-    page = selectors.place_page(user=request.user, cursor=request.GET.get("cursor"), **filters)
-    choices = selectors.place_filter_choices(
-        user=request.user, community_id=filters["community_id"]
-    )
+    form = _filter_form(request)
+    if form.is_bound and form.errors:
+        # A filter that cannot be read lists nothing: listing everything would look like
+        # an answer to the question the user asked.
+        page: Any = Page(items=[], next_cursor=None, has_next=False)
+        filtered = True
+    else:
+        filters = form.filters()
+        page = selectors.place_page(user=request.user, cursor=request.GET.get("cursor"), **filters)
+        filtered = any(filters.values())
     context = {
         "page": page,
-        "form": PlaceFilterForm(request.GET or None, choices=choices),
-        "filtered": any(filters.values()),
+        "form": form,
+        "filtered": filtered,
         "can_create": user_can(request.user, "place.edit"),
-        "can_import": user_can(request.user, "place.import"),
+        "can_import": _imports_stations(request.user),
     }
     return render(request, "areas/place_list.html", context)
 
@@ -97,9 +125,14 @@ def place_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 def _form_errors(form: Any, exc: DomainError) -> None:
     """Show a service's refusal on the form: per field where the form has one, else on top."""
     aliases = {"station_id": "station", "location": None}
+    shown: set[str] = set()
     for key, errors in exc.fields.items():
         name = aliases.get(key, key)
         for error in errors:
+            # One message for latitude and longitude is shown once, under latitude.
+            if error in shown:
+                continue
+            shown.add(error)
             form.add_error(name if name in form.fields else None, error)
     if not exc.fields:
         form.add_error(None, exc.message)
@@ -173,11 +206,37 @@ def place_update(request: AuthedRequest, pk: int) -> HttpResponse:
 REPORT_ROWS = 500
 
 
+def _example_point(station: Area) -> tuple[str, str] | None:
+    """Return (lat, lng) as text of a point inside the station's first grid, for the example."""
+    grid = (
+        Area.objects.filter(station=station, kind="grid", centroid_lat__isnull=False)
+        .order_by("path")
+        .values_list("centroid_lat", "centroid_lng")
+        .first()
+    )
+    if grid is None or grid[0] is None or grid[1] is None:
+        return None
+
+    def short(value: float) -> str:
+        return f"{value:.6f}".rstrip("0").rstrip(".")
+
+    return short(grid[0]), short(grid[1])
+
+
 @login_required
 def place_import(request: AuthedRequest) -> HttpResponse:
-    stations = selectors.place_stations(user=request.user, perm="place.import")
+    max_mb = settings.FENGQIAO_MAX_UPLOAD_BYTES / (1024 * 1024)
+    scope = scope_for(request.user, "place.import")
+    stations = [
+        s
+        for s in selectors.place_stations(user=request.user, perm="place.import")
+        if scope.allows_station(s.pk)
+    ]
     if not stations:
-        raise PermissionDenied
+        # Say why, on the page itself: a community officer expects to import their places.
+        return render(
+            request, "areas/place_import.html", {"refused": True, "max_mb": max_mb}, status=403
+        )
     form = PlaceImportForm(request.POST or None, request.FILES or None, stations=stations)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -202,19 +261,24 @@ def place_import(request: AuthedRequest) -> HttpResponse:
         "report": report[:REPORT_ROWS] if report else None,
         "report_total": len(report) if report else 0,
         "report_rows": len({e.row for e in report}) if report else 0,
-        "max_mb": settings.FENGQIAO_MAX_UPLOAD_BYTES / (1024 * 1024),
+        "max_mb": max_mb,
+        "example": _example_point(stations[0]),
     }
     return render(request, "areas/place_import.html", context)
 
 
 @login_required
-def place_export(request: AuthedRequest) -> FileResponse:
+def place_export(request: AuthedRequest) -> FileResponse | HttpResponseRedirect:
     _require(request, "place.view")
+    form = _filter_form(request)
+    if form.is_bound and form.errors:
+        # The list page shows what is wrong with the filters; export nothing meanwhile.
+        return redirect(f"{reverse('areas:place_list')}?{request.GET.urlencode()}")
     # A temporary file, not memory: a district's export can be large. FileResponse closes
     # it when the download ends, and a TemporaryFile is deleted on close.
     fh = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        place_export_xlsx(actor=request.user, fh=fh, **place_filters(request.GET))
+        place_export_xlsx(actor=request.user, fh=fh, **form.filters())
         fh.seek(0)
     except BaseException:
         fh.close()

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -17,6 +17,7 @@ from django.utils import timezone
 from fengqiao.core.models import AuditEntry, AuditHead, BaseModel
 
 GENESIS = "0" * 64
+M = TypeVar("M", bound=models.Model)
 REDACTED = "***"
 
 
@@ -142,8 +143,8 @@ def audit_records_bulk(
     *,
     actor: Any,
     action: str,
-    objs: Iterable[models.Model],
-    changes: Callable[[models.Model], dict[str, Any]] | None = None,
+    objs: Iterable[M],
+    changes: Callable[[M], dict[str, Any]] | None = None,
     batch_size: int = 2000,
 ) -> int:
     """Append one entry per object under a single lock of the head; return how many.

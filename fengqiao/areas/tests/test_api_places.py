@@ -103,7 +103,8 @@ def test_place_list_filters_like_the_page(j):
     # Traditional characters find simplified ones, as on the page.
     assert ids(q="東街") == [hotel.pk, shop.pk]
     assert ids(q="网吧", community=j.communities[1].pk) == [cafe.pk]
-    assert ids(kind="no_such_kind") == []
+    # a kind that does not exist is an error, not an empty list (see test_api_refusals)
+    assert client.get("/api/v1/places", {"kind": "no_such_kind"}).status_code == 422
 
 
 @pytest.mark.parametrize(

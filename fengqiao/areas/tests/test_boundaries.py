@@ -340,7 +340,9 @@ def test_bad_police_grids_are_reported_and_nothing_changes(j, other):
     assert any(i == 1 and "已列在第 1 个要素" in m for i, _c, m in found)
     assert any(i == 1 and "不是“S1派出所”的民警" in m for i, _c, m in found)
     assert any(i == 2 and "不是派出所" in m for i, _c, m in found)
-    assert any(i == 3 and "无权修改“S2派出所”的警格" in m for i, _c, m in found)
+    # the other station is named by the file's code, not by its stored name
+    assert any(i == 3 and "无权修改“S2”的警格" in m for i, _c, m in found)
+    assert not any("S2派出所" in m for _i, _c, m in found)
     assert state() == before
 
 
@@ -399,7 +401,9 @@ def test_chief_of_another_station_cannot_import_under_this_one(client, j, other)
 
     assert response.status_code == 422
     body = response.content.decode()
-    assert "您无权导入或修改“S1社区0网格0”" in body and "没有导入任何数据" in body
+    # the area is named by the code in the file: its stored name is not theirs to read
+    assert "您无权导入或修改“S1-C0-G0”辖区内的区域" in body and "没有导入任何数据" in body
+    assert "S1社区0网格0" not in body
     assert state() == before
 
 
@@ -458,3 +462,126 @@ def test_the_area_list_links_to_the_import_only_for_those_who_may(client, j):
     assert URL not in client.get(reverse("areas:area_list")).content.decode()
     client.force_login(j.user("chief"))
     assert URL in client.get(reverse("areas:area_list")).content.decode()
+
+
+# --- messages for people: no Python or JSON texts, no names from other stations ---
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b"{not json",
+            "文件不是有效的 JSON（第 1 行第 2 列）：属性名应使用英文双引号括起来，或多了一个逗号。",
+        ),
+        (
+            b'{\n  "type": "FeatureCollection",\n  "features": [1 2]\n}',
+            "文件不是有效的 JSON（第 3 行第 18 列）：缺少逗号。",
+        ),
+        (
+            b'{"type": "FeatureCollection"} x',
+            "文件不是有效的 JSON（第 1 行第 31 列）：JSON 结束后还有多余的内容。",
+        ),
+    ],
+)
+def test_a_json_syntax_error_is_explained_in_chinese_with_its_line(j, raw, expected):
+    report = boundaries_import(actor="test", data=raw, enforce_scope=False)
+    assert problems(report) == [(None, "", expected)]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "expected"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[113.0, 28.2], [113.01, "a"], [113.01, 28.21]]]},
+            '第 1 个环的第 2 个点应为 [经度, 纬度] 两个数字，实际是 [113.01, "a"]。',
+        ),
+        (
+            {
+                "type": "MultiPolygon",
+                "coordinates": [[square(113.0, 28.2, 0.01)["coordinates"][0]], [["x"]]],
+            },
+            '第 2 个多边形的第 1 个环的第 1 个点应为 [经度, 纬度] 两个数字，实际是 "x"。',
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[113.0, 28.2], [113.01, 28.2], [113.0, 28.2]]]},
+            "第 1 个环只有 3 个点，至少需要 4 个（首尾两点相同）。",
+        ),
+        ({"type": "Polygon"}, "缺少坐标（coordinates），或坐标不是列表。"),
+        ({"type": "Polygon", "coordinates": [[1, 2, 3]]}, "第 1 个环的第 1 个点应为"),
+    ],
+)
+def test_bad_coordinates_are_explained_in_chinese_by_ring_and_point(j, geometry, expected):
+    report = boundaries_import(
+        actor="test",
+        data=collection(*new_station(), feature("S9-C0-G9", "网格", "S9-C0", geometry)),
+        enforce_scope=False,
+    )
+    [(index, code, message)] = problems(report)
+    assert (index, code) == (7, "S9-C0-G9")
+    assert message.startswith("几何图形的坐标格式有误：") and expected in message
+    assert "convert" not in message and "object" not in message
+
+
+def test_a_name_with_markup_is_refused(j):
+    features = new_station()
+    features[0]["properties"]["name"] = "<script>alert(1)</script>网格"
+    before = state()
+    report = boundaries_import(actor="test", data=collection(*features), enforce_scope=False)
+    assert problems(report) == [(0, "S9-C0-G0", "名称不能包含“<”或“>”。")]
+    assert state() == before
+
+
+def test_another_stations_names_stay_out_of_the_report(j, other):
+    # given the chief of the second station, who cannot see the first one
+    outsider = other.user("chief")
+    before = state()
+    # when their file adds a community under S1 over S1-C1, and shrinks S1-C0
+    report = boundaries_import(
+        actor=outsider,
+        data=collection(
+            feature("S1-C9", "社区", "S1", rect(112.909, 28.201, 0.005, 0.005)),
+            feature("S1-C0", "社区", "S1", rect(112.90, 28.20, 0.005, 0.005)),
+        ),
+    )
+    # then each problem names S1's areas by the codes of the file only
+    messages = [m for _i, _c, m in problems(report)]
+    assert "您无权导入或修改“S1”辖区内的区域。" in messages
+    assert "您无权导入或修改“S1-C0”辖区内的区域。" in messages
+    assert any(m.startswith("与同级的“S1-C1”（系统中已有）重叠约") for m in messages)
+    assert any(m.startswith("新边界没有包住下级“S1-C0-G") for m in messages)
+    text = " ".join(messages)
+    assert "S1社区" not in text and "S1派出所" not in text
+    assert state() == before
+
+
+def test_a_chief_still_sees_the_names_of_their_own_areas(j):
+    report = boundaries_import(
+        actor=j.user("chief"),
+        data=collection(feature("S1-C0", "社区", "S1", rect(112.90, 28.20, 0.005, 0.005))),
+    )
+    assert any("“S1社区0网格0”（S1-C0-G0）" in m for _i, _c, m in problems(report))
+
+
+def test_a_police_grid_of_another_station_is_named_by_code(j, other):
+    report = police_grids_import(
+        actor=j.user("chief"), data=collection(police_grid("S2-PG1", "S1", ["S1-C0-G0"]))
+    )
+    messages = [m for _i, _c, m in problems(report)]
+    assert "警格“S2-PG1”属于“S2”，不能通过导入改到其他派出所。" in messages
+    assert "S2派出所" not in " ".join(messages)
+
+
+def test_a_failed_write_is_explained_without_database_text(j, monkeypatch):
+    from django.db import IntegrityError
+
+    from fengqiao.areas import boundaries
+
+    def clash(**kwargs):
+        raise IntegrityError('duplicate key value violates unique constraint "areas_area_code"')
+
+    monkeypatch.setattr(boundaries, "area_create", clash)
+    report = boundaries_import(actor="test", data=collection(*new_station()), enforce_scope=False)
+    [(index, _code, message)] = problems(report)
+    assert index is None and "未导入任何数据" in message
+    assert "duplicate" not in message and "constraint" not in message

@@ -97,8 +97,15 @@ def test_only_editors_of_the_station_may_create(j, other, role):
 def test_a_grid_level_auxiliary_may_create_only_in_their_grid(j):
     aux = j.user("auxiliary", area=j.grids[0])
     assert _create(j, aux).area == j.grids[0]
-    with pytest.raises(PermissionDenied):
+    # a point in the station but outside their grid is a location error naming where it is
+    with pytest.raises(ValidationFailed) as exc:
         _create(j, aux, lat=28.215, lng=112.915)
+    assert exc.value.fields["lat"] == ["该位置位于S1社区1，不在您负责的区域内。"]
+    assert set(exc.value.fields) == {"lat", "lng"}
+    # and in their own community's other grid, the grid is named
+    with pytest.raises(ValidationFailed) as exc:
+        _create(j, j.user("auxiliary", area=j.grids[0]), lat=28.215, lng=112.905)
+    assert "S1社区0网格1" in exc.value.fields["lat"][0]
     assert Place.objects.count() == 1
 
 

@@ -44,6 +44,12 @@ class Loaded:
 def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Loaded]:
     """Load the demo once for the module, in a transaction rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
+        # A transactional test on this worker may have flushed the migrations' code lists.
+        from fengqiao.areas.kinds import load_place_kinds
+        from fengqiao.areas.models import PlaceKind
+
+        if not PlaceKind.objects.exists():
+            load_place_kinds(PlaceKind)
         out = io.StringIO()
         call_command("demo_load", stdout=out)
         yield Loaded(
