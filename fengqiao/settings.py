@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "fengqiao.core",
     "fengqiao.accounts",
     "fengqiao.areas",
+    "fengqiao.disputes",
     "fengqiao.demo",
     "fengqiao.portal",
 ]

@@ -31,6 +31,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pii.reveal": frozenset({"chief", "officer"}),
     "account.manage": frozenset({"chief"}),
     "audit.view": frozenset({"chief"}),
+    "dispute.view": frozenset({"chief", "officer", "auxiliary", "mediator", "analyst"}),
+    "dispute.intake": frozenset({"chief", "officer", "auxiliary"}),
+    "dispute.handle": frozenset({"chief", "officer", "auxiliary", "mediator"}),
+    "dispute.override": frozenset({"chief"}),
 }
 
 
