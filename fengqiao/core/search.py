@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from django.db import models
+from django.db import connection, models
 
 from fengqiao.core.models import SearchGram
 from fengqiao.core.text import search_terms
@@ -51,13 +51,29 @@ def search_index(*, label: str, rows: Iterable[tuple[int, str]], fresh: bool = F
         ids = [pk for pk, _text in rows]
         for i in range(0, len(ids), BATCH):
             SearchGram.objects.filter(label=label, object_id__in=ids[i : i + BATCH]).delete()
-    objs = [
-        SearchGram(label=label, object_id=pk, gram=gram)
-        for pk, text in rows
-        for gram in text_grams(text)
-    ]
-    SearchGram.objects.bulk_create(objs, batch_size=BATCH)
-    return len(objs)
+    data = [(label, pk, gram) for pk, text in rows for gram in text_grams(text)]
+    _insert(data)
+    return len(data)
+
+
+def _insert(data: list[tuple[str, int, str]]) -> None:
+    """Write index rows without building a model per row: COPY on PostgreSQL, else executemany.
+
+    An import of 10,000 places writes about 180,000 rows; the ORM spent most of the import's
+    time constructing them.
+    """
+    if not data:
+        return
+    table = connection.ops.quote_name(SearchGram._meta.db_table)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {table} (label, object_id, gram) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
+        else:
+            sql = f"INSERT INTO {table} (label, object_id, gram) VALUES (%s, %s, %s)"  # noqa: S608
+            for i in range(0, len(data), BATCH):
+                cur.executemany(sql, data[i : i + BATCH])
 
 
 def search_filter(qs: Q, *, label: str, query: str) -> Q:
