@@ -17,16 +17,15 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks import _isolated
 
 TARGET_P95_MS = 50.0
 BENCH_DB = "fq_bench_api"
@@ -39,70 +38,18 @@ RARE = "钟楼"  # in one row of 10,000: a search that must read the whole stati
 # --- the parent: one child process per database ---
 
 
-def _pg_server() -> str:
-    explicit = os.environ.get("FENGQIAO_BENCH_PG", "")
-    if explicit:
-        return explicit
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return url
-    return "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _pg_admin(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        for sql in statements:
-            conn.execute(sql.encode())
-
-
-def _child(db: str, env: dict[str, str], args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "benchmarks.places_api",
-        "--worker",
-        db,
-        "--rows",
-        str(args.rows),
-        "--requests",
-        str(args.requests),
-        "--out",
-        str(out),
-    ]
-    rc = subprocess.call(cmd, env=env)  # noqa: S603
-    if rc != 0:
-        raise RuntimeError(f"the {db} run failed with exit code {rc}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
+def _argv(args: argparse.Namespace) -> list[str]:
+    return ["--rows", str(args.rows), "--requests", str(args.requests)]
 
 
 def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark on a fresh SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="fq-bench-api-") as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env["FENGQIAO_VAR"] = tmp
-        return _child("sqlite", env, args, Path(tmp) / "result.json")
+    return _isolated.run_sqlite("benchmarks.places_api", _argv(args))
 
 
 def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark in a database created for the run, and drop it after."""
-    server = _pg_server()
-    _pg_admin(server, f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="fq-bench-api-") as tmp:
-            env = dict(os.environ)
-            env["FENGQIAO_VAR"] = tmp
-            env["DATABASE_URL"] = _with_db(server, BENCH_DB)
-            return _child("postgres", env, args, Path(tmp) / "result.json")
-    finally:
-        _pg_admin(server, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    return _isolated.run_postgres("benchmarks.places_api", _argv(args), BENCH_DB)
 
 
 def _pad(text: str, width: int) -> str:
@@ -276,10 +223,14 @@ def worker(rows: int, requests: int) -> dict[str, Any]:
     start = time.perf_counter()
     seen: set[int] = set()
     cursor = None
-    for _ in range(deep_pages):
+    for page in range(deep_pages):
         body = get({"limit": PAGE, **({"cursor": cursor} if cursor else {})})
         seen.update(p["id"] for p in body["items"])
         cursor = body["next_cursor"]
+        if cursor is None:
+            raise RuntimeError(
+                f"only {page + 1} pages of {PAGE}: --rows must exceed {deep_pages * PAGE}"
+            )
     walk_s = time.perf_counter() - start
     if len(seen) != deep_pages * PAGE:
         raise RuntimeError(f"the walk saw {len(seen)} distinct rows, not {deep_pages * PAGE}")

@@ -25,14 +25,13 @@ import json
 import os
 import platform
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks import _isolated
 
 TARGET_SECONDS = 10.0
 BENCH_DB = "fq_bench"
@@ -46,59 +45,18 @@ KINDS = ("hotel", "小商店", "internet_cafe", "小餐饮", "small_clinic", "�
 # --- the parent: one child process per database ---
 
 
-def _pg_server() -> str:
-    explicit = os.environ.get("FENGQIAO_BENCH_PG", "")
-    if explicit:
-        return explicit
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return url
-    return "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def _pg_admin(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        for sql in statements:
-            conn.execute(sql.encode())
-
-
-def _child(db: str, env: dict[str, str], args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.places_import", "--worker", db]
-    cmd += ["--rows", str(args.rows), "--repeat", str(args.repeat), "--out", str(out)]
-    rc = subprocess.call(cmd, env=env)  # noqa: S603
-    if rc != 0:
-        raise RuntimeError(f"the {db} run failed with exit code {rc}")
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
+def _argv(args: argparse.Namespace) -> list[str]:
+    return ["--rows", str(args.rows), "--repeat", str(args.repeat)]
 
 
 def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark on a fresh SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="fq-bench-import-") as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env["FENGQIAO_VAR"] = tmp
-        return _child("sqlite", env, args, Path(tmp) / "result.json")
+    return _isolated.run_sqlite("benchmarks.places_import", _argv(args))
 
 
 def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark in a database created for the run, and drop it after."""
-    server = _pg_server()
-    _pg_admin(server, f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="fq-bench-import-") as tmp:
-            env = dict(os.environ)
-            env["FENGQIAO_VAR"] = tmp
-            env["DATABASE_URL"] = _with_db(server, BENCH_DB)
-            return _child("postgres", env, args, Path(tmp) / "result.json")
-    finally:
-        _pg_admin(server, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    return _isolated.run_postgres("benchmarks.places_import", _argv(args), BENCH_DB)
 
 
 def report(results: dict[str, dict[str, Any]]) -> bool:
