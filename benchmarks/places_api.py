@@ -213,7 +213,8 @@ def worker(rows: int, requests: int) -> dict[str, Any]:
     client = Client(headers={"Authorization": f"Bearer {secret}"})
 
     def get(params: dict[str, Any]) -> dict[str, Any]:
-        resp = client.get("/api/v1/places", params)
+        # A small --rows can run a filtered walk off its end: no cursor means the first page.
+        resp = client.get("/api/v1/places", {k: v for k, v in params.items() if v is not None})
         if resp.status_code != 200:
             raise RuntimeError(f"{params}: {resp.status_code} {resp.content[:300]!r}")
         body: dict[str, Any] = resp.json()
@@ -223,14 +224,10 @@ def worker(rows: int, requests: int) -> dict[str, Any]:
     start = time.perf_counter()
     seen: set[int] = set()
     cursor = None
-    for page in range(deep_pages):
+    for _ in range(deep_pages):
         body = get({"limit": PAGE, **({"cursor": cursor} if cursor else {})})
         seen.update(p["id"] for p in body["items"])
         cursor = body["next_cursor"]
-        if cursor is None:
-            raise RuntimeError(
-                f"only {page + 1} pages of {PAGE}: --rows must exceed {deep_pages * PAGE}"
-            )
     walk_s = time.perf_counter() - start
     if len(seen) != deep_pages * PAGE:
         raise RuntimeError(f"the walk saw {len(seen)} distinct rows, not {deep_pages * PAGE}")
