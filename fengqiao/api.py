@@ -312,3 +312,4 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/areas", "fengqiao.areas.api.router")
 api.add_router("/places", "fengqiao.areas.api.places_router")
 api.add_router("/me", "fengqiao.accounts.api.router")
+api.add_router("/disputes", "fengqiao.disputes.api.router")

@@ -1,4 +1,4 @@
-"""Dispute reads: repeat candidates and the case timeline."""
+"""Dispute reads: filtered lists, repeat candidates and the case timeline."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from fengqiao.core.models import AuditEntry
+from fengqiao.core.search import search_filter
 from fengqiao.core.selectors import object_timeline
 from fengqiao.disputes.models import Dispute, Party
+from fengqiao.disputes.querysets import DisputeQuerySet
 from fengqiao.disputes.triage import REPEAT_WINDOW_DAYS
 
 # Matching keys in the order a link's reason names them.
@@ -156,3 +158,33 @@ def dispute_repeat_days(*, dispute: Dispute) -> int | None:
 def dispute_timeline(*, dispute: Dispute, limit: int = 200) -> list[AuditEntry]:
     """Return the case's timeline: its audit entries, newest first."""
     return object_timeline(obj=dispute, limit=limit)
+
+
+def dispute_search(
+    *,
+    user: Any,
+    status: str | None = None,
+    colour: str | None = None,
+    grade: str | None = None,
+    community_id: int | None = None,
+    grid_id: int | None = None,
+    type_code: str | None = None,
+    q: str = "",
+) -> DisputeQuerySet:
+    """Return the visible disputes matching the filters; a class's code takes its subtypes."""
+    qs = Dispute.objects.visible_to(user)
+    if status:
+        qs = qs.filter(status=status)
+    if colour:
+        qs = qs.filter(colour=colour)
+    if grade:
+        qs = qs.filter(grade=grade)
+    if community_id:
+        qs = qs.filter(community_id=community_id)
+    if grid_id:
+        qs = qs.filter(area_id=grid_id)
+    if type_code:
+        qs = qs.filter(Q(type__code=type_code) | Q(type__parent__code=type_code))
+    if q:
+        qs = search_filter(qs, label="disputes.dispute", query=q)
+    return qs
