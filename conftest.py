@@ -37,6 +37,21 @@ def other(j: Jurisdiction) -> Jurisdiction:
     return jurisdiction("S2", 112.95, 28.20, district=j.district)
 
 
+@pytest.fixture
+def as_role(j: Jurisdiction, other: Jurisdiction):
+    """Return a function giving an API client for one row of the permission matrix."""
+    from fengqiao.factories import api_client
+
+    def make(role: str):
+        if role == "anonymous":
+            return api_client(None)
+        if role == "other_officer":
+            return api_client(other.user("officer"))
+        return api_client(j.user(role))
+
+    return make
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

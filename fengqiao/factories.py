@@ -157,3 +157,14 @@ def api_client(user: User | None = None) -> Any:
         return Client()
     _token, secret = ApiToken.issue(user=user, name="test")
     return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+def assert_api_error(resp: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert an API error: the status, JSON {code, message, fields}, and the code."""
+    assert resp.status_code == status, resp.content
+    assert resp["Content-Type"].startswith("application/json")
+    body: dict[str, Any] = resp.json()
+    assert set(body) == {"code", "message", "fields"}
+    assert body["code"] == code
+    assert isinstance(body["fields"], dict)
+    return body

@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from fengqiao.factories import api_client
+from fengqiao.factories import api_client, assert_api_error
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "volunteer", "other_officer", "officer", "chief")
 
 
-@pytest.fixture
-def as_role(j, other):
-    """Return a function giving an API client for one row of the permission matrix."""
-
-    def make(role: str):
-        if role == "anonymous":
-            return api_client(None)
-        if role == "other_officer":
-            return api_client(other.user("officer"))
-        return api_client(j.user(role))
-
-    return make
-
-
-def assert_error(resp, status: int, code: str) -> dict:
-    assert resp.status_code == status, resp.content
-    assert resp["Content-Type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    return body
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_area_list_matrix(j, as_role, role):
     resp = as_role(role).get("/api/v1/areas")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
         return
     assert resp.status_code == 200
     ids = {a["id"] for a in resp.json()}
@@ -61,7 +38,7 @@ def test_area_list_filters_by_kind_and_parent(j):
 
 def test_area_list_refuses_an_unknown_kind(j):
     resp = api_client(j.user("officer")).get("/api/v1/areas", {"kind": "planet"})
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert "kind" in body["fields"]
 
 
@@ -69,9 +46,9 @@ def test_area_list_refuses_an_unknown_kind(j):
 def test_area_detail_matrix(j, as_role, role):
     resp = as_role(role).get(f"/api/v1/areas/{j.grids[1].pk}")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
     elif role == "other_officer":
-        assert_error(resp, 404, "not_found")
+        assert_api_error(resp, 404, "not_found")
     else:
         assert resp.status_code == 200
         body = resp.json()
@@ -82,16 +59,16 @@ def test_area_detail_matrix(j, as_role, role):
 
 def test_a_missing_area_is_404_like_a_forbidden_one(j):
     resp = api_client(j.user("officer")).get("/api/v1/areas/987654321")
-    assert_error(resp, 404, "not_found")
+    assert_api_error(resp, 404, "not_found")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_area_boundary_matrix(j, as_role, role):
     resp = as_role(role).get(f"/api/v1/areas/{j.grids[0].pk}/boundary")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
     elif role == "other_officer":
-        assert_error(resp, 404, "not_found")
+        assert_api_error(resp, 404, "not_found")
     else:
         assert resp.status_code == 200
         feature = resp.json()
@@ -119,9 +96,9 @@ def test_locate_matrix(j, as_role, role):
     body = {"station_id": j.station.pk, "lat": 28.215, "lng": 112.915}
     resp = as_role(role).post("/api/v1/areas/locate", body, content_type="application/json")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
     elif role == "other_officer":
-        assert_error(resp, 404, "not_found")
+        assert_api_error(resp, 404, "not_found")
     else:
         assert resp.status_code == 200
         assert resp.json() == {
@@ -140,7 +117,7 @@ def test_locate_outside_the_station_is_422_outside_station(j, other):
     client = api_client(j.user("officer"))
     body = {"station_id": j.station.pk, "lat": 28.205, "lng": 112.955}  # in the other station
     resp = client.post("/api/v1/areas/locate", body, content_type="application/json")
-    err = assert_error(resp, 422, "outside_station")
+    err = assert_api_error(resp, 422, "outside_station")
     assert "不在本所辖区" in err["message"]
     assert "location" in err["fields"]
 
@@ -149,7 +126,7 @@ def test_locate_needs_a_station(j):
     client = api_client(j.user("officer"))
     body = {"station_id": j.communities[0].pk, "lat": 28.205, "lng": 112.905}
     resp = client.post("/api/v1/areas/locate", body, content_type="application/json")
-    err = assert_error(resp, 422, "validation_error")
+    err = assert_api_error(resp, 422, "validation_error")
     assert "station_id" in err["fields"]
 
 
@@ -168,5 +145,5 @@ def test_locate_needs_a_station(j):
 def test_locate_validates_its_body(j, body, field):
     client = api_client(j.user("officer"))
     resp = client.post("/api/v1/areas/locate", body, content_type="application/json")
-    err = assert_error(resp, 422, "validation_error")
+    err = assert_api_error(resp, 422, "validation_error")
     assert field in err["fields"], err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from fengqiao.factories import api_client
+from fengqiao.factories import api_client, assert_api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -13,12 +13,7 @@ LOCATE = "/api/v1/areas/locate"
 
 
 def assert_error(resp, status: int, code: str) -> dict:
-    assert resp.status_code == status, resp.content
-    assert resp["Content-Type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    assert isinstance(body["fields"], dict)
+    body = assert_api_error(resp, status, code)
     # Messages are for people, in Chinese.
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body["message"]
     return body

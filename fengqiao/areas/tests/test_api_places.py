@@ -6,27 +6,13 @@ import pytest
 
 from fengqiao.areas.models import Place
 from fengqiao.core.models import AuditEntry
-from fengqiao.factories import api_client, place
+from fengqiao.factories import api_client, assert_api_error, place
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "volunteer", "other_officer", "officer", "chief")
 PHONE = "13812345678"
 MASKED = "138****5678"
-
-
-@pytest.fixture
-def as_role(j, other):
-    """Return a function giving an API client for one row of the permission matrix."""
-
-    def make(role: str):
-        if role == "anonymous":
-            return api_client(None)
-        if role == "other_officer":
-            return api_client(other.user("officer"))
-        return api_client(j.user(role))
-
-    return make
 
 
 @pytest.fixture
@@ -37,15 +23,6 @@ def hotel(j):
 def state() -> tuple[list[dict], int]:
     """Return every place row and the audit length: a denial must leave both untouched."""
     return list(Place.objects.order_by("pk").values()), AuditEntry.objects.count()
-
-
-def assert_error(resp, status: int, code: str) -> dict:
-    assert resp.status_code == status, resp.content
-    assert resp["Content-Type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    return body
 
 
 def new_place(j, **extra) -> dict:
@@ -70,7 +47,7 @@ def new_place(j, **extra) -> dict:
 def test_place_list_matrix(j, as_role, hotel, role):
     resp = as_role(role).get("/api/v1/places")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
         return
     assert resp.status_code == 200
     body = resp.json()
@@ -124,7 +101,7 @@ def test_place_list_filters_like_the_page(j):
 )
 def test_place_list_refuses_bad_parameters(j, params, field):
     resp = api_client(j.user("officer")).get("/api/v1/places", params)
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert field in body["fields"], body
 
 
@@ -135,9 +112,9 @@ def test_place_list_refuses_bad_parameters(j, params, field):
 def test_place_detail_matrix(j, as_role, hotel, role):
     resp = as_role(role).get(f"/api/v1/places/{hotel.pk}")
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
     elif role == "other_officer":
-        assert_error(resp, 404, "not_found")
+        assert_api_error(resp, 404, "not_found")
     else:
         assert resp.status_code == 200
         body = resp.json()
@@ -150,7 +127,7 @@ def test_place_detail_matrix(j, as_role, hotel, role):
 
 
 def test_a_missing_place_is_404(j):
-    assert_error(api_client(j.user("chief")).get("/api/v1/places/99999999"), 404, "not_found")
+    assert_api_error(api_client(j.user("chief")).get("/api/v1/places/99999999"), 404, "not_found")
 
 
 # --- create ---
@@ -163,7 +140,7 @@ def test_place_create_matrix(j, as_role, hotel, role):
     resp = client.post("/api/v1/places", new_place(j), content_type="application/json")
     if role in ("anonymous", "volunteer", "other_officer"):
         expected = {"anonymous": (401, "unauthorized"), "volunteer": (403, "forbidden")}
-        assert_error(resp, *expected.get(role, (404, "not_found")))
+        assert_api_error(resp, *expected.get(role, (404, "not_found")))
         assert state() == before
         return
     assert resp.status_code == 201, resp.content
@@ -183,7 +160,7 @@ def test_place_create_outside_the_station_is_422(j, other):
     client = api_client(j.user("officer"))
     before = state()
     resp = client.post("/api/v1/places", new_place(j, lng=112.955), content_type="application/json")
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert "location" in body["fields"]
     assert state() == before
 
@@ -205,7 +182,7 @@ def test_place_create_validates(j, change, field):
     client = api_client(j.user("officer"))
     before = state()
     resp = client.post("/api/v1/places", new_place(j, **change), content_type="application/json")
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert field in body["fields"], body
     assert state() == before
 
@@ -215,7 +192,7 @@ def test_place_create_in_a_station_one_cannot_see_is_404(j, other):
     before = state()
     body = new_place(j, station_id=other.station.pk, lng=112.955)
     resp = client.post("/api/v1/places", body, content_type="application/json")
-    assert_error(resp, 404, "not_found")
+    assert_api_error(resp, 404, "not_found")
     assert state() == before
 
 
@@ -232,7 +209,7 @@ def test_place_update_matrix(j, as_role, hotel, role):
     )
     if role in ("anonymous", "volunteer", "other_officer"):
         expected = {"anonymous": (401, "unauthorized"), "volunteer": (403, "forbidden")}
-        assert_error(resp, *expected.get(role, (404, "not_found")))
+        assert_api_error(resp, *expected.get(role, (404, "not_found")))
         assert state() == before
         return
     assert resp.status_code == 200, resp.content
@@ -252,7 +229,7 @@ def test_place_update_with_a_stale_version_is_409_and_changes_nothing(j, hotel):
     assert first.json()["version"] == 2
     before = state()
     resp = client.patch(url, {"version": 1, "name": "乙"}, content_type="application/json")
-    body = assert_error(resp, 409, "conflict")
+    body = assert_api_error(resp, 409, "conflict")
     assert "已被他人修改" in body["message"]
     assert state() == before
 
@@ -261,7 +238,7 @@ def test_place_update_requires_a_version(j, hotel):
     resp = api_client(j.user("officer")).patch(
         f"/api/v1/places/{hotel.pk}", {"name": "甲"}, content_type="application/json"
     )
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert body["fields"] == {"version": ["必填"]}
 
 
@@ -284,7 +261,7 @@ def test_place_update_refuses_nulls_and_bad_types(j, hotel, change):
     resp = api_client(j.user("officer")).patch(
         f"/api/v1/places/{hotel.pk}", {"version": 1, **change}, content_type="application/json"
     )
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert set(change) <= set(body["fields"])
     assert state() == before
 
@@ -311,7 +288,7 @@ def test_place_reveal_matrix(j, as_role, hotel, role):
     resp = as_role(role).post(f"/api/v1/places/{hotel.pk}/reveal?field=contact_phone")
     if role in ("anonymous", "volunteer", "auxiliary", "other_officer"):
         expected = {"anonymous": (401, "unauthorized"), "other_officer": (404, "not_found")}
-        assert_error(resp, *expected.get(role, (403, "forbidden")))
+        assert_api_error(resp, *expected.get(role, (403, "forbidden")))
         assert state() == before
         return
     assert resp.status_code == 200
@@ -325,11 +302,11 @@ def test_place_reveal_matrix(j, as_role, hotel, role):
 def test_place_reveal_only_personal_data_fields(j, hotel, query):
     before = state()
     resp = api_client(j.user("chief")).post(f"/api/v1/places/{hotel.pk}/reveal{query}")
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert "field" in body["fields"]
     assert state() == before
 
 
 def test_place_reveal_is_post_only(j, hotel):
     resp = api_client(j.user("chief")).get(f"/api/v1/places/{hotel.pk}/reveal?field=contact_phone")
-    assert_error(resp, 405, "method_not_allowed")
+    assert_api_error(resp, 405, "method_not_allowed")

@@ -9,20 +9,13 @@ import pytest
 from fengqiao.api import _schema_message
 from fengqiao.areas.models import Place
 from fengqiao.core.models import AuditEntry
-from fengqiao.factories import UserFactory, api_client, place
+from fengqiao.factories import UserFactory, api_client, assert_api_error, place
 
 pytestmark = pytest.mark.django_db
 
 
 def state() -> tuple[list[dict], int]:
     return list(Place.objects.order_by("pk").values()), AuditEntry.objects.count()
-
-
-def assert_error(resp, status: int, code: str) -> dict:
-    assert resp.status_code == status, resp.content
-    body = resp.json()
-    assert set(body) == {"code", "message", "fields"} and body["code"] == code
-    return body
 
 
 def new_place(j, **extra) -> dict:
@@ -52,7 +45,7 @@ def test_a_community_officer_creates_in_their_community_and_gets_422_elsewhere(j
     assert resp.status_code == 201, resp.content
     # in the other community of the same station: a location error, nothing written
     before = state()
-    body = assert_error(
+    body = assert_api_error(
         post(client, new_place(j, lat=28.215, lng=112.915)), 422, "validation_error"
     )
     assert body["fields"]["lat"] == ["该位置位于S1社区1，不在您负责的区域内。"]
@@ -69,7 +62,7 @@ def test_a_community_officer_moving_a_place_out_gets_422(j):
         {"version": 1, "lat": 28.215, "lng": 112.915},
         content_type="application/json",
     )
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert set(body["fields"]) == {"lat", "lng"}
     assert state() == before
 
@@ -78,14 +71,14 @@ def test_a_user_who_edits_places_nowhere_gets_403_on_create_and_update(j, other)
     p = place(j, name="枫桥宾馆")
     nobody = api_client(UserFactory())
     before = state()
-    assert_error(post(nobody, new_place(j)), 403, "forbidden")
+    assert_api_error(post(nobody, new_place(j)), 403, "forbidden")
     resp = nobody.patch(
         f"/api/v1/places/{p.pk}", {"version": 1, "name": "甲"}, content_type="application/json"
     )
-    assert_error(resp, 403, "forbidden")
+    assert_api_error(resp, 403, "forbidden")
     # a volunteer likewise, in their own station
     volunteer = api_client(j.user("volunteer"))
-    assert_error(post(volunteer, new_place(j)), 403, "forbidden")
+    assert_api_error(post(volunteer, new_place(j)), 403, "forbidden")
     assert state() == before
 
 
@@ -93,12 +86,12 @@ def test_a_station_or_place_one_cannot_see_is_404(j, other):
     p = place(other, name="别所旅馆")
     client = api_client(j.user("officer"))
     before = state()
-    assert_error(post(client, new_place(j, station_id=other.station.pk)), 404, "not_found")
-    assert_error(post(client, new_place(j, station_id=987654321)), 404, "not_found")
+    assert_api_error(post(client, new_place(j, station_id=other.station.pk)), 404, "not_found")
+    assert_api_error(post(client, new_place(j, station_id=987654321)), 404, "not_found")
     resp = client.patch(
         f"/api/v1/places/{p.pk}", {"version": 1, "name": "甲"}, content_type="application/json"
     )
-    assert_error(resp, 404, "not_found")
+    assert_api_error(resp, 404, "not_found")
     assert state() == before
 
 
@@ -116,7 +109,7 @@ def test_locate_in_a_station_one_cannot_see_is_still_404(j, other):
     client = api_client(j.user("volunteer", area=j.communities[0]))
     body = {"station_id": other.station.pk, "lat": 28.215, "lng": 112.965}
     resp = client.post("/api/v1/areas/locate", body, content_type="application/json")
-    assert_error(resp, 404, "not_found")
+    assert_api_error(resp, 404, "not_found")
 
 
 # --- 5. list filters that name nothing ---
@@ -133,7 +126,7 @@ def test_locate_in_a_station_one_cannot_see_is_still_404(j, other):
 def test_place_list_refuses_filters_that_name_nothing(j, params, field):
     place(j, name="枫桥宾馆")
     resp = api_client(j.user("officer")).get("/api/v1/places", params)
-    body = assert_error(resp, 422, "validation_error")
+    body = assert_api_error(resp, 422, "validation_error")
     assert list(body["fields"]) == [field]
 
 
@@ -141,7 +134,7 @@ def test_place_list_refuses_another_stations_community(j, other):
     resp = api_client(j.user("officer")).get(
         "/api/v1/places", {"community": other.communities[0].pk}
     )
-    assert "community" in assert_error(resp, 422, "validation_error")["fields"]
+    assert "community" in assert_api_error(resp, 422, "validation_error")["fields"]
 
 
 def test_a_filter_that_matches_nothing_yet_is_no_error(j):
@@ -167,7 +160,7 @@ def test_schema_errors_have_no_english(j):
         client.post("/api/v1/places/1/reveal?field=name"),
     ]
     for resp in cases:
-        body = assert_error(resp, 422, "validation_error")
+        body = assert_api_error(resp, 422, "validation_error")
         for messages in body["fields"].values():
             for m in messages:
                 # choices quote codes (district, contact_phone); pydantic's sentences never
@@ -177,7 +170,7 @@ def test_schema_errors_have_no_english(j):
 
 def test_a_literal_or_enum_error_lists_the_choices_in_chinese(j):
     resp = api_client(j.user("officer")).get("/api/v1/areas", {"kind": "planet"})
-    message = assert_error(resp, 422, "validation_error")["fields"]["kind"][0]
+    message = assert_api_error(resp, 422, "validation_error")["fields"]["kind"][0]
     assert message == "取值应为 district、station、community、village、grid 之一"
 
 
@@ -218,12 +211,12 @@ def test_every_pydantic_error_type_reads_in_chinese(error, expected):
 def test_a_place_name_with_markup_is_refused(j):
     client = api_client(j.user("officer"))
     before = state()
-    body = assert_error(post(client, new_place(j, name="<img src=x>")), 422, "validation_error")
+    body = assert_api_error(post(client, new_place(j, name="<img src=x>")), 422, "validation_error")
     assert body["fields"]["name"] == ["名称不能包含“<”或“>”。"]
     p = place(j, name="枫桥宾馆")
     before = state()
     resp = client.patch(
         f"/api/v1/places/{p.pk}", {"version": 1, "name": "a>b"}, content_type="application/json"
     )
-    assert "name" in assert_error(resp, 422, "validation_error")["fields"]
+    assert "name" in assert_api_error(resp, 422, "validation_error")["fields"]
     assert state() == before

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from fengqiao.core.models import AuditEntry
 from fengqiao.disputes.models import Dispute, Party
 from fengqiao.disputes.tests.kit import ago, ensure_codes, id_number, intake, person
-from fengqiao.factories import api_client
+from fengqiao.factories import api_client, assert_api_error
 
 pytestmark = pytest.mark.django_db
 
@@ -17,20 +17,6 @@ ROLES = ("anonymous", "volunteer", "other_officer", "officer", "chief")
 PHONE = "13812345678"
 MASKED_PHONE = "138****5678"
 URL = "/api/v1/disputes"
-
-
-@pytest.fixture
-def as_role(j, other):
-    """Return a function giving an API client for one row of the permission matrix."""
-
-    def make(role: str):
-        if role == "anonymous":
-            return api_client(None)
-        if role == "other_officer":
-            return api_client(other.user("officer"))
-        return api_client(j.user(role))
-
-    return make
 
 
 @pytest.fixture
@@ -53,15 +39,6 @@ def state() -> tuple[list[dict], list[dict], int]:
         list(Party.objects.order_by("pk").values("pk", "consent", "consent_note")),
         AuditEntry.objects.count(),
     )
-
-
-def assert_error(resp, status: int, code: str) -> dict:
-    assert resp.status_code == status, resp.content
-    assert resp["Content-Type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) == {"code", "message", "fields"}
-    assert body["code"] == code
-    return body
 
 
 def new_case(j, **extra) -> dict:
@@ -104,7 +81,7 @@ def test_intake_matrix(j, as_role, role):
         "volunteer": (403, "forbidden"),
         "other_officer": (403, "forbidden"),  # the service's rule: not their station
     }[role]
-    assert_error(resp, *expected)
+    assert_api_error(resp, *expected)
     assert state() == before
 
 
@@ -150,7 +127,7 @@ def test_intake_bad_input_is_422_per_field_in_chinese(j, change, field):
     body = new_case(j)
     body.update(change)
     resp = api_client(j.user("officer")).post(URL, body, content_type="application/json")
-    err = assert_error(resp, 422, "validation_error")
+    err = assert_api_error(resp, 422, "validation_error")
     assert field in err["fields"], err
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in err["fields"][field])
     assert state() == before
@@ -163,7 +140,7 @@ def test_intake_bad_input_is_422_per_field_in_chinese(j, change, field):
 def test_list_matrix(j, as_role, case, role):
     resp = as_role(role).get(URL)
     if role == "anonymous":
-        assert_error(resp, 401, "unauthorized")
+        assert_api_error(resp, 401, "unauthorized")
         return
     assert resp.status_code == 200, resp.content
     ids = [d["id"] for d in resp.json()["items"]]
@@ -221,13 +198,13 @@ def test_list_filters(j):
 )
 def test_list_bad_filters_are_422(j, case, params, field):
     resp = api_client(j.user("officer")).get(URL, params)
-    err = assert_error(resp, 422, "validation_error")
+    err = assert_api_error(resp, 422, "validation_error")
     assert field in err["fields"]
 
 
 def test_list_refuses_another_stations_grid(j, other, case):
     resp = api_client(j.user("officer")).get(URL, {"grid": other.grids[0].pk})
-    assert "grid" in assert_error(resp, 422, "validation_error")["fields"]
+    assert "grid" in assert_api_error(resp, 422, "validation_error")["fields"]
 
 
 def test_keyset_pagination_walks_every_row_once(j):
@@ -277,7 +254,7 @@ def test_detail_matrix(j, as_role, case, role):
         assert resp.status_code == 200, resp.content
         assert resp.json()["case_number"] == case.case_number
     else:
-        assert_error(resp, *expected)
+        assert_api_error(resp, *expected)
 
 
 def test_detail_masks_parties_and_shows_reasons_and_links(j):
@@ -298,7 +275,7 @@ def test_detail_masks_parties_and_shows_reasons_and_links(j):
 
 
 def test_missing_case_is_404(j):
-    assert_error(api_client(j.user("chief")).get(f"{URL}/987654"), 404, "not_found")
+    assert_api_error(api_client(j.user("chief")).get(f"{URL}/987654"), 404, "not_found")
 
 
 # --- moves ---
@@ -317,7 +294,7 @@ def test_transition_matrix(j, as_role, case, role):
         assert resp.json()["status"] == "triaged"
         return
     expected = {"anonymous": (401, "unauthorized")}.get(role, (404, "not_found"))
-    assert_error(resp, *expected)
+    assert_api_error(resp, *expected)
     assert state() == before
 
 
@@ -328,7 +305,7 @@ def test_illegal_transition_is_409_with_the_reason(j, case):
         {"to": "agreed", "version": case.version},
         content_type="application/json",
     )
-    body = assert_error(resp, 409, "illegal_transition")
+    body = assert_api_error(resp, 409, "illegal_transition")
     assert "尚未进行调解" in body["message"]
     assert state() == before
 
@@ -344,7 +321,7 @@ def test_stale_version_is_409_conflict_and_nothing_lost(j, case):
         {"to": "withdrawn", "reason": "撤回", "version": case.version},
         content_type="application/json",
     )
-    assert "已被他人修改" in assert_error(second, 409, "conflict")["message"]
+    assert "已被他人修改" in assert_api_error(second, 409, "conflict")["message"]
     assert state() == before
     assert Dispute.objects.get(pk=case.pk).status == "triaged"
 
@@ -355,7 +332,7 @@ def test_transition_reason_required_is_422(j, case):
         {"to": "withdrawn", "version": case.version},
         content_type="application/json",
     )
-    assert "reason" in assert_error(resp, 422, "validation_error")["fields"]
+    assert "reason" in assert_api_error(resp, 422, "validation_error")["fields"]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -372,7 +349,7 @@ def test_override_matrix(j, as_role, case, role):
         "anonymous": (401, "unauthorized"),
         "officer": (403, "forbidden"),
     }.get(role, (404, "not_found"))
-    body = assert_error(resp, *expected)
+    body = assert_api_error(resp, *expected)
     if role == "officer":
         assert "所长" in body["message"]
     assert state() == before
@@ -388,11 +365,11 @@ def test_threat_review_confirm_then_nothing_pending(j):
     out = resp.json()
     assert out["threat_state"] == "confirmed"
     again = client.post(url, {"decision": "confirm", "version": out["version"]}, "application/json")
-    assert_error(again, 409, "no_pending_threat")
+    assert_api_error(again, 409, "no_pending_threat")
     dismiss = client.post(
         url, {"decision": "dismiss", "version": out["version"]}, "application/json"
     )
-    assert_error(dismiss, 403, "forbidden")  # dismissing lowers the risk: chiefs only
+    assert_api_error(dismiss, 403, "forbidden")  # dismissing lowers the risk: chiefs only
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -410,7 +387,7 @@ def test_consent_matrix(j, as_role, case, role):
         assert (out["consent"], out["phone"]) == ("agreed", MASKED_PHONE)
         return
     expected = {"anonymous": (401, "unauthorized")}.get(role, (404, "not_found"))
-    assert_error(resp, *expected)
+    assert_api_error(resp, *expected)
     assert state() == before
 
 
@@ -422,7 +399,7 @@ def test_consent_for_a_party_of_another_case_is_404(j, case):
         {"consent": "agreed"},
         content_type="application/json",
     )
-    assert_error(resp, 404, "not_found")
+    assert_api_error(resp, 404, "not_found")
 
 
 def test_openapi_lists_the_dispute_endpoints(j):
