@@ -17,6 +17,7 @@ urlpatterns = [
     path("pii/<str:label>/<int:pk>/<str:field>/reveal", views.reveal, name="pii_reveal"),
     path("accounts/", include("fengqiao.accounts.urls")),
     path("areas/", include("fengqiao.areas.urls")),
+    path("disputes/", include("fengqiao.disputes.urls")),
     path("djadmin/", admin.site.urls),
 ]
 

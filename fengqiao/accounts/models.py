@@ -115,3 +115,26 @@ class ApiToken(models.Model):
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user
+
+
+class Notification(models.Model):
+    """A message to one user: a case put under supervision, an extension to decide, …"""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("接收人")
+    )
+    kind = models.CharField(_("类别"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "read_at", "id"], name="notification_user")]
+
+    def __str__(self) -> str:
+        return self.title

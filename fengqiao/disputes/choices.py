@@ -97,3 +97,87 @@ class Consent(models.TextChoices):
     UNDECIDED = "undecided", _("未表态")
     AGREED = "agreed", _("同意调解")
     DECLINED = "declined", _("拒绝调解")
+
+
+class Outcome(models.TextChoices):
+    """How the mediation ended (TAXONOMIES.md: outcome)."""
+
+    SUCCESS = "success", _("调解成功")
+    PARTIAL = "partial", _("部分成功")
+    FAILED = "failed", _("调解不成")
+    WITHDRAWN = "withdrawn", _("当事人撤回")
+    TERMINATED = "terminated", _("终止")
+
+
+class MediatorKind(models.TextChoices):
+    COMMUNITY = "community", _("人民调解员")
+    LAWYER = "lawyer", _("律师")
+    JUDICIAL = "judicial", _("司法所工作人员")
+    JOINT = "joint", _("联合调解组成员")
+    POLICE = "police", _("民警")
+    SECTOR = "sector", _("行业/单位调解员")
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class SessionState(models.TextChoices):
+    SCHEDULED = "scheduled", _("已安排")
+    HELD = "held", _("已召开")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class AgreementForm(models.TextChoices):
+    ORAL = "oral", _("口头协议")
+    WRITTEN = "written", _("书面协议")
+
+
+class Signature(models.TextChoices):
+    PENDING = "pending", _("未签署")
+    SIGNED = "signed", _("已签署")
+    DECLINED = "declined", _("拒绝签署")
+
+
+class ReferralTarget(models.TextChoices):
+    LITIGATION = "litigation", _("诉讼（法院）")
+    ARBITRATION = "arbitration", _("仲裁")
+    LABOUR = "labour", _("劳动监察")
+    PETITION = "petition", _("信访")
+    OTHER = "other", _("其他部门")
+
+
+class ReferralOutcome(models.TextChoices):
+    PENDING = "pending", _("待反馈")
+    ACCEPTED = "accepted", _("已受理")
+    RESOLVED = "resolved", _("已处理完毕")
+    DECLINED = "declined", _("不予受理")
+
+
+class FollowUpKind(models.TextChoices):
+    DAYS_7 = "days_7", _("协议后7日回访")
+    DAYS_30 = "days_30", _("协议后30日回访")
+    ITEM_DUE = "item_due", _("履行期限回访")
+    OTHER = "other", _("其他回访")
+
+
+class FollowUpState(models.TextChoices):
+    SCHEDULED = "scheduled", _("待回访")
+    DONE = "done", _("已回访")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("照片")
+    SCAN = "scan", _("扫描件")
+    DOCUMENT = "document", _("文书")
+    OTHER = "other", _("其他")
+
+
+class VisitResult(models.TextChoices):
+    NOTHING = "nothing", _("未发现矛盾")
+    DISPUTE = "dispute", _("发现矛盾纠纷")
+    RESOLVED = "resolved", _("当场化解")
+    REVISIT = "revisit", _("需再次走访")

@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from fengqiao.core.pii import id_check_digit
-from fengqiao.disputes.models import Dispute
+from fengqiao.disputes.models import Dispute, Mediator
 from fengqiao.disputes.services import dispute_intake
 
 
@@ -56,3 +56,19 @@ def intake(j: Any, actor: Any = None, **extra: Any) -> Dispute:
     }
     values.update(extra)
     return dispute_intake(actor=actor, **values)
+
+
+def mediator_for(j: Any, user: Any = None, **extra: Any) -> Mediator:
+    """Return the registry row of a community mediator of `j`, with the user's account if given."""
+    if user is not None:
+        found = Mediator.objects.filter(station=j.station, user=user).first()
+        if found is not None:
+            return found
+    values: dict[str, Any] = {
+        "station": j.station,
+        "user": user,
+        "kind": "community",
+        "name": user.get_full_name() or user.username if user is not None else "王调解",
+    }
+    values.update(extra)
+    return Mediator.objects.create(**values)

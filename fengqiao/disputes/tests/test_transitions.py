@@ -10,7 +10,7 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.disputes.choices import Status
 from fengqiao.disputes.models import FINISHED, TRANSITIONS, Dispute
 from fengqiao.disputes.services import dispute_transition
-from fengqiao.disputes.tests.kit import intake
+from fengqiao.disputes.tests.kit import intake, mediator_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ def move(actor, d: Dispute, to: str, reason: str = "") -> Dispute:
 
 def assigned(j, officer, mediator=None) -> Dispute:
     d = move(officer, intake(j, officer), "triaged")
-    # Routing (next: the routing list and its pools) sets the mediator; here it is set directly.
-    Dispute.objects.filter(pk=d.pk).update(mediator=mediator or j.user("mediator"))
+    # Routing sets the mediator; these tests are about the table, so it is set directly.
+    Dispute.objects.filter(pk=d.pk).update(mediator=mediator_for(j, mediator or j.user("mediator")))
     d.refresh_from_db()
     return move(officer, d, "assigned")
 

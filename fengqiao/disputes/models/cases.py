@@ -19,6 +19,7 @@ from fengqiao.disputes.choices import (
     Colour,
     Consent,
     Grade,
+    Outcome,
     PartyKind,
     PartyRole,
     Referrer,
@@ -240,14 +241,32 @@ class Dispute(BaseModel):
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     channel = models.CharField(_("调解方式"), max_length=12, choices=Channel.choices, blank=True)
     mediator = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        "disputes.Mediator",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="disputes",
         verbose_name=_("调解员"),
     )
+    # The routing rule that chose the channel and the pool; null when assigned by hand.
+    routing_rule = models.ForeignKey(
+        "disputes.RoutingRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("分流规则"),
+    )
+    assigned_at = models.DateTimeField(_("指派时间"), null=True, blank=True)
     deadline = models.DateField(_("办理期限"), null=True, blank=True)
+    extended_days = models.PositiveSmallIntegerField(_("已延期天数"), default=0)
+    supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+    outcome = models.CharField(_("调解结果"), max_length=12, choices=Outcome.choices, blank=True)
+    # Where the case came from when another module opened it ("incidents.incident", id).
+    origin_label = models.CharField(_("来源记录类型"), max_length=40, blank=True)
+    origin_id = models.BigIntegerField(_("来源记录"), null=True, blank=True)
+    # The client's idempotency key: a double-clicked submit or a retried request makes one case.
+    intake_key = models.CharField(max_length=64, blank=True, editable=False)
     supervision = models.CharField(
         _("督办"), max_length=8, choices=Supervision.choices, default=Supervision.NONE
     )
@@ -274,6 +293,8 @@ class Dispute(BaseModel):
             models.Index(fields=["station", "status", "id"], name="dispute_station_status"),
             models.Index(fields=["station", "colour", "id"], name="dispute_station_colour"),
             models.Index(fields=["mediator", "status", "id"], name="dispute_mediator_status"),
+            models.Index(fields=["station", "deadline", "id"], name="dispute_station_deadline"),
+            models.Index(fields=["station", "reported_at"], name="dispute_station_reported"),
             models.Index(fields=["station", "id"], name="dispute_station"),
             models.Index(fields=["community", "id"], name="dispute_community"),
             models.Index(fields=["area", "id"], name="dispute_area"),
@@ -285,6 +306,11 @@ class Dispute(BaseModel):
             models.CheckConstraint(condition=Q(amount__gte=0), name="dispute_amount_not_negative"),
             models.CheckConstraint(condition=Q(people_count__gte=1), name="dispute_people_count"),
             models.CheckConstraint(condition=Q(channels_involved__gte=1), name="dispute_channels"),
+            models.UniqueConstraint(
+                fields=["station", "intake_key"],
+                condition=~Q(intake_key=""),
+                name="dispute_intake_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:
