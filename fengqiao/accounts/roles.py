@@ -35,6 +35,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dispute.intake": frozenset({"chief", "officer", "auxiliary"}),
     "dispute.handle": frozenset({"chief", "officer", "auxiliary", "mediator"}),
     "dispute.override": frozenset({"chief"}),
+    # The monthly report: a chief for the station, a district analyst for the district.
+    "dispute.report": frozenset({"chief", "analyst"}),
+    # Routing (issue 3): assign a case to a pool member; reassign, edit the routing list and
+    # decide extensions (chief); keep the mediator registry and the lawyers' duty rota.
+    "dispute.assign": frozenset({"chief", "officer"}),
+    "dispute.route": frozenset({"chief"}),
+    "mediator.manage": frozenset({"chief"}),
 }
 
 

@@ -186,3 +186,13 @@ def _station_of_user(user: User) -> int | None:
 
 
 __all__ = ["Area"]
+
+
+def notifications_mark_read(*, user: Any, pk: int | None = None) -> int:
+    """Mark one of the user's notifications read, or all of them; return how many changed."""
+    from fengqiao.accounts.models import Notification
+
+    qs = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=timezone.now())

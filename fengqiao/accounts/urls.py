@@ -29,4 +29,6 @@ urlpatterns = [
     path("users/new/", views.user_create, name="user_create"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("users/<int:pk>/<user_action:action>", views.user_action, name="user_action"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read", views.notification_read, name="notification_read"),
 ]

@@ -161,3 +161,32 @@ def user_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.success(request, _("已移除岗位。"))
     return redirect("accounts:user_detail", pk=user.pk)
+
+
+@login_required
+def notification_list(request: AuthedRequest) -> HttpResponse:
+    """The user's notifications, newest first: cases under supervision, extensions to decide."""
+    from fengqiao.accounts.models import Notification
+    from fengqiao.core.pagination import keyset_page
+
+    qs = Notification.objects.filter(user=request.user)
+    page = keyset_page(qs, order=("-id",), cursor=request.GET.get("cursor"), size=50)
+    unread = qs.filter(read_at__isnull=True).count()
+    return render(request, "accounts/notifications.html", {"page": page, "unread": unread})
+
+
+@login_required
+@require_POST
+def notification_read(request: AuthedRequest) -> HttpResponse:
+    """Mark one notification read (and follow its link), or all of them."""
+    from fengqiao.accounts.models import Notification
+
+    raw = request.POST.get("pk", "")
+    if raw.isdigit():
+        note = get_object_or_404(Notification, pk=int(raw), user=request.user)
+        services.notifications_mark_read(user=request.user, pk=note.pk)
+        if note.url.startswith("/") and not note.url.startswith("//"):
+            return redirect(note.url)
+    else:
+        services.notifications_mark_read(user=request.user)
+    return redirect("accounts:notifications")

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import Http404
 
-from fengqiao.disputes.models import Dispute
+from fengqiao.accounts.access import scope_for
+from fengqiao.disputes.models import Dispute, Mediator, Party
 
 
 def access_dispute(user: Any, pk: int, *, action: str = "view") -> Dispute:
@@ -20,3 +21,20 @@ def access_dispute(user: Any, pk: int, *, action: str = "view") -> Dispute:
     if dispute is None:
         raise Http404
     return dispute
+
+
+def access_party(user: Any, pk: int, *, action: str = "view") -> Party:
+    """Return the party if the user may `action` its dispute; 404 alike for missing, forbidden."""
+    party = Party.objects.visible_to(user, f"dispute.{action}").filter(pk=pk).first()
+    if party is None:
+        raise Http404
+    return party
+
+
+def access_mediator(user: Any, pk: int, *, action: str = "view") -> Mediator:
+    """Return the mediator of a station where the user may `action` disputes, else 404."""
+    scope = scope_for(user, f"dispute.{action}")
+    mediator = Mediator.objects.filter(pk=pk).first()
+    if mediator is None or not (scope.everything or scope.allows_station(mediator.station_id)):
+        raise Http404
+    return mediator

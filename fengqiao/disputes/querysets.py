@@ -2,9 +2,9 @@
 
 Scopes come from memberships (`accounts.access.scope_for`): a role held on the station sees the
 station's disputes, a role held on a community or grid sees the disputes located beneath it.
-A mediator holds `dispute.view` like any other station role and so sees the station's disputes
-through that scope; narrowing a mediator to the cases assigned to them and to their pool's
-queue arrives with the routing list and its pools, which are not modelled yet.
+A user whose only roles holding the permission are mediator's sees, within that scope, the
+cases assigned to their registry row and the unassigned open cases routed to a pool they are in
+(or to a rota line, on a day they are on duty); any other role keeps its whole scope.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ class DisputeQuerySet(models.QuerySet["Dispute"]):
         """Return the disputes in the stations and areas where the user holds `perm`."""
         from fengqiao.accounts.access import scope_for
 
-        return self.filter(scope_for(user, perm).q())
+        scope = scope_for(user, perm)
+        qs = self.filter(scope.q())
+        if scope.everything or scope.empty or not _mediator_only(user, perm):
+            return qs
+        return qs.filter(_mediator_cases(user))
 
     def open(self) -> DisputeQuerySet:
         """Return the disputes not yet finished (closed, referred, withdrawn or terminated)."""
@@ -31,9 +35,47 @@ class DisputeQuerySet(models.QuerySet["Dispute"]):
         return self.exclude(status__in=sorted(FINISHED))
 
 
+def _mediator_only(user: Any, perm: str) -> bool:
+    """Return whether every role through which the user holds `perm` is the mediator's."""
+    from fengqiao.accounts.roles import Role, role_can
+
+    cache: dict[str, bool] = user.__dict__.setdefault("_fq_mediator_only", {})
+    if perm not in cache:
+        roles = {m.role for m in user.memberships.all() if role_can(m.role, perm)}
+        cache[perm] = roles == {Role.MEDIATOR}
+    return cache[perm]
+
+
+def _mediator_cases(user: Any) -> models.Q:
+    """Return the filter of a mediator's cases: their own, and their pools' open queue."""
+    from django.utils import timezone
+
+    from fengqiao.disputes.models import FINISHED, LawyerDuty, Mediator, RoutingRule
+
+    own = Mediator.objects.filter(user=user).values("pk")
+    pools = RoutingRule.pool.through.objects.filter(
+        mediator__user=user, mediator__active=True
+    ).values("routingrule_id")
+    duty_stations = LawyerDuty.objects.filter(
+        mediator__user=user, mediator__active=True, day=timezone.localdate()
+    ).values("station_id")
+    queue = models.Q(routing_rule_id__in=pools) | models.Q(
+        routing_rule__use_duty_rota=True, station_id__in=duty_stations
+    )
+    return models.Q(mediator_id__in=own) | (
+        models.Q(mediator__isnull=True) & ~models.Q(status__in=sorted(FINISHED)) & queue
+    )
+
+
 class PartyQuerySet(models.QuerySet["Party"]):
     def visible_to(self, user: Any, perm: str = "dispute.view") -> PartyQuerySet:
         """Return the parties of the disputes the user may see."""
         from fengqiao.accounts.access import scope_for
 
-        return self.filter(scope_for(user, perm).q())
+        scope = scope_for(user, perm)
+        qs = self.filter(scope.q())
+        if scope.everything or scope.empty or not _mediator_only(user, perm):
+            return qs
+        from fengqiao.disputes.models import Dispute
+
+        return qs.filter(dispute_id__in=Dispute.objects.visible_to(user, perm).values("pk"))

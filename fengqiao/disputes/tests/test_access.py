@@ -42,7 +42,9 @@ def _user(j, other, who):
         ("other_chief", False),
         ("officer", True),
         ("auxiliary", True),
-        ("mediator", True),  # the station's disputes, until routing pools narrow it
+        # A mediator sees only their own cases and their pools' queue (test_routing_visibility);
+        # this one is neither assigned nor routed to a pool.
+        ("mediator", False),
         ("chief", True),
         ("analyst", True),  # a district analyst sees the district's stations
         ("grid_auxiliary", True),
@@ -71,7 +73,8 @@ def test_missing_and_forbidden_are_alike(j):
     [
         ("officer", "intake", True),
         ("mediator", "intake", False),
-        ("mediator", "handle", True),
+        ("mediator", "handle", False),  # not theirs; see test_routing_visibility
+        ("officer", "handle", True),
         ("analyst", "handle", False),
         ("officer", "override", False),
         ("chief", "override", True),
