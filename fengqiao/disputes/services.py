@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,12 +30,14 @@ from fengqiao.disputes.choices import (
     Colour,
     Consent,
     Grade,
+    Outcome,
     Status,
     ThreatState,
 )
 from fengqiao.disputes.models import (
     FINISHED,
     REASON_REQUIRED,
+    Agreement,
     Dispute,
     DisputeLink,
     Party,
@@ -52,6 +55,7 @@ from fengqiao.disputes.validation import (
 DISPUTE_LABEL = "disputes.dispute"
 CASE_PREFIX = "MD"
 REASON_MAX = 500
+INTAKE_KEY_MAX = 64
 # The fields that a re-run of the rules may change.
 TRIAGE_FIELDS = (
     "grade_auto",
@@ -85,6 +89,11 @@ def _reaches_station(actor: Any, perm: str, station: Area) -> bool:
     return bool(scope.area_ids) and (
         Area.objects.filter(pk__in=sorted(scope.area_ids), station_id=station.pk).exists()
     )
+
+
+def _sees_station(actor: Any, station: Area) -> bool:
+    """Return whether the actor sees the station or any area in it (a grid-level role)."""
+    return Area.objects.visible_to(actor).filter(station_id=station.pk).exists()
 
 
 def _invalid(errors: Errors) -> ValidationFailed:
@@ -289,14 +298,33 @@ def dispute_intake(
     special_groups: bool = False,
     difficult: bool = False,
     channels_involved: int | str | None = None,
+    intake_key: str = "",
+    origin_label: str = "",
+    origin_id: int | None = None,
 ) -> Dispute:
-    """Register a dispute: validate, locate its grid, number it, triage it, link repeats."""
+    """Register a dispute: validate, locate its grid, number it, triage it, link repeats.
+
+    `intake_key` (a client's one-time token, at most 64 characters) makes the intake
+    idempotent: a second call with a key already used at the station returns the first case,
+    creates nothing, and sets `replayed = True` on the returned instance. A station the actor
+    cannot see at all is Http404, as for any other case of another station; a station they
+    see but where they may not register cases is PermissionDenied.
+    """
     station = Area.objects.filter(pk=station_id, kind="station").first()
     if station is None:
-        raise ValidationFailed(_("派出所不存在。"), fields={"station_id": [_("派出所不存在")]})
+        raise Http404
+    if actor is not None and not _sees_station(actor, station):
+        raise Http404
     denied = _("您无权在该辖区登记矛盾纠纷。")
     if actor is not None and not _reaches_station(actor, "dispute.intake", station):
         raise PermissionDenied(denied)
+    intake_key = (intake_key or "").strip()
+    if len(intake_key) > INTAKE_KEY_MAX:
+        raise _invalid({"intake_key": [_("重复提交校验码过长。")]})
+    if intake_key:
+        first = _intake_replay(station.pk, intake_key)
+        if first is not None:
+            return first
     values: dict[str, Any] = {
         "narrative": narrative,
         "occurred_at": occurred_at,
@@ -329,6 +357,50 @@ def dispute_intake(
     inputs: list[PartyInput] = cleaned.pop("parties")
     words = threat_words(cleaned["narrative"])
     user = _user(actor)
+    try:
+        return _intake_save(
+            actor=actor,
+            station=station,
+            grid=grid,
+            cleaned=cleaned,
+            inputs=inputs,
+            words=words,
+            position=(lat_value, lng_value),
+            origin=(intake_key, (origin_label or "").strip()[:40], origin_id),
+            user=user,
+            now=now,
+        )
+    except IntegrityError:
+        # Two submits with one key raced past the look-up above: the loser returns the winner.
+        first = _intake_replay(station.pk, intake_key) if intake_key else None
+        if first is None:
+            raise
+        return first
+
+
+def _intake_replay(station_id: int, intake_key: str) -> Dispute | None:
+    """Return the case already registered with this key, marked as replayed, or None."""
+    first = Dispute.objects.filter(station_id=station_id, intake_key=intake_key).first()
+    if first is not None:
+        first.replayed = True  # type: ignore[attr-defined]
+    return first
+
+
+def _intake_save(
+    *,
+    actor: Any,
+    station: Area,
+    grid: Area,
+    cleaned: dict[str, Any],
+    inputs: list[PartyInput],
+    words: list[str],
+    position: tuple[float | None, float | None],
+    origin: tuple[str, str, int | None],
+    user: Any,
+    now: datetime,
+) -> Dispute:
+    lat_value, lng_value = position
+    assert grid.parent_id is not None
     with transaction.atomic():
         matches = repeat_matches(
             station_id=station.pk, occurred_at=cleaned["occurred_at"], parties=inputs
@@ -346,6 +418,9 @@ def dispute_intake(
             status_changed_at=now,
             created_by=user,
             updated_by=user,
+            intake_key=origin[0],
+            origin_label=origin[1],
+            origin_id=origin[2],
             **cleaned,
         )
         result = triage(_facts(dispute, min((m.days_apart for m in matches), default=None)))
@@ -495,6 +570,31 @@ def dispute_threat_review(
     return current
 
 
+# The outcome a move settles; closing takes the agreement's own (success or partial).
+OUTCOME_OF_STATUS: dict[str, str] = {
+    Status.FAILED: Outcome.FAILED,
+    Status.REFERRED: Outcome.FAILED,
+    Status.WITHDRAWN: Outcome.WITHDRAWN,
+    Status.TERMINATED: Outcome.TERMINATED,
+}
+
+
+def _outcome_after(dispute: Dispute, to: str) -> str:
+    """Return the case's outcome once it moves to `to`: set when it ends, cleared on reopening."""
+    if to == Status.CLOSED:
+        # The agreement in effect; a case agreed without a recorded one counts as a success.
+        latest = (
+            Agreement.objects.filter(dispute_id=dispute.pk, concluded_at__isnull=False)
+            .order_by("-concluded_at", "-id")
+            .values_list("outcome", flat=True)
+            .first()
+        )
+        return latest or Outcome.SUCCESS
+    if to == Status.REOPENED:
+        return ""
+    return OUTCOME_OF_STATUS.get(to, dispute.outcome)
+
+
 def dispute_transition(
     *, actor: Any, dispute: Dispute, to: str, version: int, reason: str = ""
 ) -> Dispute:
@@ -517,6 +617,23 @@ def dispute_transition(
             )
         if to == Status.ASSIGNED and current.mediator_id is None:
             raise IllegalTransition(_("尚未指定调解员，不能分流指派。"), code="no_mediator")
+        # Agreed and referred are the result of their own step, never a bare status change.
+        if to == Status.AGREED and not (
+            Agreement.objects.filter(
+                dispute_id=current.pk, concluded_at__gte=current.status_changed_at
+            ).exists()
+        ):
+            raise IllegalTransition(
+                _("调解协议尚未经各方当事人签署生效，案件不能记为已达成协议。"),
+                code="no_agreement",
+            )
+        if to == Status.REFERRED and not (
+            current.referrals.filter(referred_at__gte=current.status_changed_at).exists()
+        ):
+            raise IllegalTransition(
+                _("请通过“移送”登记接收单位和移送理由，案件才能记为已移送。"),
+                code="no_referral",
+            )
         if to in REASON_REQUIRED and not reason:
             raise _invalid({"reason": [_("请说明理由。")]})
         if len(reason) > REASON_MAX:
@@ -528,6 +645,7 @@ def dispute_transition(
             current.closed_at = now
         elif to == Status.REOPENED:
             current.closed_at = None
+        current.outcome = _outcome_after(current, to)
         current.version += 1
         current.updated_by = _user(actor)
         current.save(
@@ -535,6 +653,7 @@ def dispute_transition(
                 "status",
                 "status_changed_at",
                 "closed_at",
+                "outcome",
                 "version",
                 "updated_by",
                 "updated_at",
@@ -546,6 +665,11 @@ def dispute_transition(
             obj=current,
             changes={"status": [old, to], "reason": reason},
         )
+        if to == Status.TRIAGED:
+            # Triage done: the routing list's line puts the case in its pool's queue.
+            from fengqiao.disputes.routing import route_on_triage
+
+            route_on_triage(actor=actor, dispute=current)
     return current
 
 

@@ -72,3 +72,37 @@ def mediator_for(j: Any, user: Any = None, **extra: Any) -> Mediator:
     }
     values.update(extra)
     return Mediator.objects.create(**values)
+
+
+def concluded_agreement(d: Dispute) -> Any:
+    """Record an agreement every party signed just now, as the signing service leaves it.
+
+    For tests about the status table and what follows it; the signing itself is tested in
+    test_mediation_*.
+    """
+    from fengqiao.disputes.models import Agreement
+
+    n = Agreement.objects.filter(station_id=d.station_id).count() + 1
+    return Agreement.objects.create(
+        dispute=d,
+        station_id=d.station_id,
+        number=f"XY-T-{d.pk}-{n}",
+        form="written",
+        facts="测试事实",
+        terms="测试协议内容",
+        concluded_at=timezone.now(),
+    )
+
+
+def recorded_referral(d: Dispute, target: str = "litigation") -> Any:
+    """Record a referral of a failed case, as the referral service does before its move."""
+    from fengqiao.disputes.models import Referral
+
+    return Referral.objects.create(
+        dispute=d,
+        station_id=d.station_id,
+        target=target,
+        receiver="区人民法院",
+        reason="调解不成",
+        referred_at=timezone.now(),
+    )

@@ -10,13 +10,24 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.disputes.choices import Status
 from fengqiao.disputes.models import FINISHED, TRANSITIONS, Dispute
 from fengqiao.disputes.services import dispute_transition
-from fengqiao.disputes.tests.kit import intake, mediator_for
+from fengqiao.disputes.tests.kit import (
+    concluded_agreement,
+    intake,
+    mediator_for,
+    recorded_referral,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def move(actor, d: Dispute, to: str, reason: str = "") -> Dispute:
     return dispute_transition(actor=actor, dispute=d, to=to, reason=reason, version=d.version)
+
+
+def agree(actor, d: Dispute) -> Dispute:
+    """Move a mediating case to agreed the way the last signature does: agreement first."""
+    concluded_agreement(d)
+    return move(actor, d, "agreed")
 
 
 def assigned(j, officer, mediator=None) -> Dispute:
@@ -32,7 +43,7 @@ def test_the_whole_way_from_intake_to_close_and_back(j):
     mediator = j.user("mediator")
     d = assigned(j, officer, mediator)
     d = move(mediator, d, "mediating")
-    d = move(mediator, d, "agreed")
+    d = agree(mediator, d)
     d = move(mediator, d, "closed")
     assert d.status == "closed" and d.closed_at is not None and d.version == 6
     # a follow-up finds the agreement not honoured
@@ -59,6 +70,7 @@ def test_failure_leads_to_referral(j):
     officer = j.user("officer")
     d = move(officer, assigned(j, officer), "mediating")
     d = move(officer, d, "failed", reason="双方分歧过大")
+    recorded_referral(d)
     d = move(officer, d, "referred", reason="引导申请人向法院起诉")
     assert d.status == "referred" and d.finished and d.closed_at is not None
     assert d.next_statuses() == []
@@ -99,7 +111,7 @@ def test_illegal_moves_are_refused_with_a_reason(j, path, to, message):
 def test_a_closed_case_reopens_and_nothing_else(j):
     officer = j.user("officer")
     d = move(officer, assigned(j, officer), "mediating")
-    d = move(officer, move(officer, d, "agreed"), "closed")
+    d = move(officer, agree(officer, d), "closed")
     assert d.next_statuses() == ["reopened"]
     with pytest.raises(IllegalTransition) as exc:
         move(officer, d, "mediating")
@@ -119,9 +131,10 @@ def test_moves_that_end_or_reopen_a_case_need_a_reason(j, to):
     officer = j.user("officer")
     d = move(officer, assigned(j, officer), "mediating")
     if to == "reopened":
-        d = move(officer, move(officer, d, "agreed"), "closed")
+        d = move(officer, agree(officer, d), "closed")
     if to == "referred":
         d = move(officer, d, "failed", reason="调解不成")
+        recorded_referral(d)
     with pytest.raises(ValidationFailed) as exc:
         move(officer, d, to, reason="  ")
     assert exc.value.fields == {"reason": ["请说明理由。"]}
@@ -167,3 +180,29 @@ def test_only_handlers_of_the_station_may_move_a_case(j, other, role):
         move(user, d, "withdrawn", reason="撤回")
     d.refresh_from_db()
     assert d.status == "received" and d.version == 1
+
+
+def test_agreed_needs_an_agreement_every_party_signed(j):
+    officer = j.user("officer")
+    d = move(officer, assigned(j, officer), "mediating")
+    with pytest.raises(IllegalTransition) as exc:
+        move(officer, d, "agreed")
+    assert exc.value.code == "no_agreement"
+    # an agreement concluded before this round of mediation does not count either
+    old = concluded_agreement(d)
+    Dispute.objects.filter(pk=old.dispute_id).update(status_changed_at=old.concluded_at)
+    type(old).objects.filter(pk=old.pk).update(concluded_at=old.concluded_at.replace(year=2020))
+    d.refresh_from_db()
+    with pytest.raises(IllegalTransition):
+        move(officer, d, "agreed")
+    assert agree(officer, d).status == "agreed"
+
+
+def test_referred_needs_the_referral_recorded(j):
+    officer = j.user("officer")
+    d = move(officer, move(officer, assigned(j, officer), "mediating"), "failed", reason="不成")
+    with pytest.raises(IllegalTransition) as exc:
+        move(officer, d, "referred", reason="移送法院")
+    assert exc.value.code == "no_referral"
+    recorded_referral(d)
+    assert move(officer, d, "referred", reason="移送法院").status == "referred"
