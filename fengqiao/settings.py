@@ -224,6 +224,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Uploads: refused by Content-Length before they are read (core.uploads), with a message.
 FENGQIAO_MAX_UPLOAD_BYTES = int(os.environ.get("FENGQIAO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+# A case's attachment (photo, scan, PDF): at most this per file, and never more than a request.
+FENGQIAO_ATTACHMENT_MAX_BYTES = min(
+    int(os.environ.get("FENGQIAO_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
+    FENGQIAO_MAX_UPLOAD_BYTES,
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
