@@ -13,14 +13,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from fengqiao.areas.access import access_place, scope_for
+from fengqiao.areas.access import access_place, scope_for, user_can
 from fengqiao.areas.selectors import station_overview
 from fengqiao.areas.services import pii_reveal
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.selectors import audit_page
+from fengqiao.disputes.access import access_mediator, access_party
 
 # Aggregates whose personal data may be revealed, each with the access check that guards it.
-REVEALABLE: dict[str, Callable[..., Any]] = {"areas.place": access_place}
+REVEALABLE: dict[str, Callable[..., Any]] = {
+    "areas.place": access_place,
+    "disputes.party": access_party,
+    "disputes.mediator": access_mediator,
+}
 
 # On the audit page a change value is cut to this many characters and the whole entry to this
 # many changes; the rest opens on a tap. A boundary edit holds kilobytes of GeoJSON, and shown
@@ -66,7 +71,13 @@ def _audit_row(entry: AuditEntry) -> AuditRow:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"overview": station_overview(user=request.user)})
+    from fengqiao.disputes.selectors import dispute_overview
+
+    disputes = None
+    if user_can(request.user, "dispute.view"):
+        disputes = dispute_overview(user=request.user)
+    context = {"overview": station_overview(user=request.user), "disputes": disputes}
+    return render(request, "home.html", context)
 
 
 @login_required

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
@@ -17,10 +19,11 @@ from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.pagination import decode_cursor, keyset_page
 from fengqiao.core.pii import mask_id_number, mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
-from fengqiao.disputes import selectors, services
+from fengqiao.disputes import editing, selectors, services
 from fengqiao.disputes.access import access_dispute
-from fengqiao.disputes.choices import Colour, Consent, Grade
+from fengqiao.disputes.choices import Channel, Colour, Consent, Grade, Source, Supervision
 from fengqiao.disputes.choices import Status as CaseStatus
+from fengqiao.disputes.exports import dispute_export as write_export
 from fengqiao.disputes.models import Dispute, DisputeLink, DisputeType, Party
 from fengqiao.disputes.validation import ADDRESS_MAX, NAME_MAX, NARRATIVE_MAX, NOTE_MAX
 
@@ -29,6 +32,7 @@ router = Router(tags=["disputes"])
 READ_ERRORS = error_responses(401, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 415, 422)
 MOVE_ERRORS = {**WRITE_ERRORS, **error_responses(409)}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Long enough for any rule of the services, short enough that nobody posts a book.
 TEXT_MAX = 1000
 
@@ -272,6 +276,10 @@ class DisputeIn(Schema):
     special_groups: bool = False
     difficult: bool = False
     channels_involved: Annotated[int, Field(ge=1, le=2**15 - 1)] | None = None
+    idempotency_key: Annotated[
+        CleanStr,
+        Field(max_length=64, description="Or the Idempotency-Key header: a retry makes no case"),
+    ] = ""
 
 
 Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="The version last read")]
@@ -378,6 +386,35 @@ PARTY_COLUMNS = (
 )
 
 
+Queue = Literal["all", "mine", "open", "overdue"]
+
+
+def _list_filters(
+    *,
+    community: int | None,
+    grid: int | None,
+    type: str | None,
+    q: str | None,
+    reported_from: date | None,
+    reported_to: date | None,
+    **choices: Any,
+) -> dict[str, Any]:
+    """Return the list's query parameters as `selectors.dispute_search` keywords."""
+    if reported_from and reported_to and reported_from > reported_to:
+        raise ValidationFailed(
+            _("筛选条件有误。"), fields={"reported_to": [_("结束日期不能早于开始日期。")]}
+        )
+    return {
+        **{k: v or None for k, v in choices.items()},
+        "community_id": community,
+        "grid_id": grid,
+        "type_code": type or None,
+        "q": q or "",
+        "reported_from": reported_from,
+        "reported_to": reported_to,
+    }
+
+
 @router.get(
     "",
     response={200: DisputePage, **READ_ERRORS},
@@ -394,16 +431,30 @@ def dispute_list(
     grid: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     type: Annotated[CleanStr | None, Query(max_length=8)] = None,
     q: Annotated[CleanStr | None, Query(max_length=100)] = None,
+    channel: Channel | None = None,
+    source: Source | None = None,
+    supervision: Supervision | None = None,
+    reported_from: date | None = None,
+    reported_to: date | None = None,
+    queue: Queue | None = None,
 ) -> DisputePage:
     qs = selectors.dispute_search(
         user=request.user,
-        status=status,
-        colour=colour,
-        grade=grade,
-        community_id=community,
-        grid_id=grid,
-        type_code=type or None,
-        q=q or "",
+        **_list_filters(
+            status=status,
+            colour=colour,
+            grade=grade,
+            community=community,
+            grid=grid,
+            type=type,
+            q=q,
+            channel=channel,
+            source=source,
+            supervision=supervision,
+            reported_from=reported_from,
+            reported_to=reported_to,
+            queue=queue,
+        ),
     )
     parties = Prefetch("parties", queryset=Party.objects.only(*PARTY_COLUMNS).order_by("id"))
     page = keyset_page(
@@ -423,6 +474,66 @@ def dispute_list(
     )
 
 
+@router.get(
+    "/export.xlsx",
+    response=READ_ERRORS,
+    summary="The filtered list as XLSX (phones masked, audited); 422 beyond 50,000 rows",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The workbook",
+                "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def dispute_export(
+    request: HttpRequest,
+    status: CaseStatus | None = None,
+    colour: Colour | None = None,
+    grade: Grade | None = None,
+    community: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    grid: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    type: Annotated[CleanStr | None, Query(max_length=8)] = None,
+    q: Annotated[CleanStr | None, Query(max_length=100)] = None,
+    channel: Channel | None = None,
+    source: Source | None = None,
+    supervision: Supervision | None = None,
+    reported_from: date | None = None,
+    reported_to: date | None = None,
+    queue: Queue | None = None,
+) -> FileResponse:
+    filters = _list_filters(
+        status=status,
+        colour=colour,
+        grade=grade,
+        community=community,
+        grid=grid,
+        type=type,
+        q=q,
+        channel=channel,
+        source=source,
+        supervision=supervision,
+        reported_from=reported_from,
+        reported_to=reported_to,
+        queue=queue,
+    )
+    if type or community is not None or grid is not None:
+        _check_filters(request.user, type_code=type, community=community, grid=grid)
+    fh = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        audit = {k: str(v) if isinstance(v, date) else v for k, v in filters.items() if v}
+        write_export(actor=request.user, fh=fh, filters=filters, audit_filters=audit)
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        fh, as_attachment=True, filename=f"disputes-{stamp}.xlsx", content_type=XLSX
+    )
+
+
 # --- one case ---
 
 
@@ -433,14 +544,69 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> DisputeOut:
 
 @router.post(
     "",
-    response={201: DisputeOut, **WRITE_ERRORS},
+    response={200: DisputeOut, 201: DisputeOut, **WRITE_ERRORS},
     summary="Register a dispute; the answer carries its case number, grade, colour and reasons",
+    description=(
+        "An `Idempotency-Key` header (or `idempotency_key`, at most 64 characters) makes a "
+        "retry safe: a repeat with the same key at the station creates nothing and answers "
+        "200 with the case created first. A station the caller cannot reach is 404."
+    ),
 )
 def dispute_create(request: HttpRequest, payload: DisputeIn) -> Status[DisputeOut]:
     values = payload.model_dump()
     values["parties"] = [p.model_dump() for p in payload.parties]
-    dispute = services.dispute_intake(actor=request.user, **values)
-    return Status(201, _detail(request, dispute.pk))
+    key = values.pop("idempotency_key") or request.headers.get("Idempotency-Key", "").strip()
+    dispute = services.dispute_intake(actor=request.user, intake_key=key, **values)
+    return Status(200 if getattr(dispute, "replayed", False) else 201, _detail(request, dispute.pk))
+
+
+class PartyPatchIn(PartyIn):
+    """A party to edit (with its `id`) or to add (without); blank phone or ID: unchanged."""
+
+    id: Id | None = None
+    role: Annotated[CleanStr, Field(max_length=20)] = ""
+
+
+class DisputePatchIn(Schema):
+    """Corrections to what was registered; only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Version
+    narrative: Annotated[CleanStr, Field(max_length=NARRATIVE_MAX)] | None = None
+    occurred_at: datetime | None = None
+    type_code: Annotated[CleanStr, Field(max_length=8)] | None = None
+    scale: Annotated[CleanStr, Field(max_length=20)] | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    address: Annotated[CleanStr, Field(max_length=ADDRESS_MAX)] | None = None
+    grid_id: Id | None = None
+    people_count: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    amount: Annotated[Decimal, Field(allow_inf_nan=False)] | None = None
+    violence: bool | None = None
+    death: bool | None = None
+    special_groups: bool | None = None
+    difficult: bool | None = None
+    channels_involved: Annotated[int, Field(ge=1, le=2**15 - 1)] | None = None
+    parties: Annotated[list[PartyPatchIn], Field(max_length=50)] | None = None
+
+
+@router.patch(
+    "/{int:dispute_id}",
+    response={200: DisputeOut, **MOVE_ERRORS},
+    summary="Correct a case's registered facts and parties; the rules run again",
+)
+def dispute_update(request: HttpRequest, dispute_id: int, payload: DisputePatchIn) -> DisputeOut:
+    dispute = access_dispute(request.user, dispute_id)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    if payload.parties is not None:
+        changes["parties"] = [
+            {k: v for k, v in p.model_dump(exclude_unset=True).items() if v not in ("", None)}
+            for p in payload.parties
+        ]
+    editing.dispute_update(actor=request.user, dispute=dispute, version=version, **changes)
+    return _detail(request, dispute_id)
 
 
 @router.post(

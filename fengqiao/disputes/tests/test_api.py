@@ -79,7 +79,8 @@ def test_intake_matrix(j, as_role, role):
     expected = {
         "anonymous": (401, "unauthorized"),
         "volunteer": (403, "forbidden"),
-        "other_officer": (403, "forbidden"),  # the service's rule: not their station
+        # Not their station: 404 as for any case of another station, which is not disclosed.
+        "other_officer": (404, "not_found"),
     }[role]
     assert_api_error(resp, *expected)
     assert state() == before
