@@ -313,5 +313,5 @@ api.add_router("/areas", "fengqiao.areas.api.router")
 api.add_router("/places", "fengqiao.areas.api.places_router")
 api.add_router("/me", "fengqiao.accounts.api.router")
 api.add_router("/disputes", "fengqiao.disputes.api.router")
-for _part in ("routing", "mediation", "casefile", "screening", "report"):
+for _part in ("routing", "registry", "mediation", "outcomes", "casefile", "screening", "report"):
     api.add_router("/disputes", f"fengqiao.disputes.api_{_part}.router")

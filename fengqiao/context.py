@@ -22,10 +22,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("辖区"), reverse("areas:area_list")))
     if user_can(user, "place.view"):
         items.append((_("场所"), reverse("areas:place_list")))
+    if user_can(user, "dispute.view"):
+        items.append((_("矛盾纠纷"), reverse("disputes:dispute_list")))
+    if user_can(user, "dispute.intake"):
+        items.append((_("排查走访"), reverse("disputes:visit_list")))
+    if user_can(user, "dispute.handle"):
+        items.append((_("回访"), reverse("disputes:followup_list")))
+    if user_can(user, "dispute.report"):
+        items.append((_("纠纷月报"), reverse("disputes:report")))
+    if user_can(user, "mediator.manage"):
+        items.append((_("调解员"), reverse("disputes:mediator_list")))
+    if user_can(user, "dispute.route"):
+        items.append((_("延期审批"), reverse("disputes:extension_list")))
     if user_can(user, "account.manage"):
         items.append((_("账号"), reverse("accounts:user_list")))
     if user_can(user, "audit.view"):
         items.append((_("审计"), reverse("audit_list")))
+    items.append((_("通知"), reverse("accounts:notifications")))
     path = request.path
     # The longest matching prefix is the current section: /areas/places/ is 场所, not 辖区.
     matches = [url for _label, url in items if path == url or (url != "/" and path.startswith(url))]

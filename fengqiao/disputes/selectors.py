@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from django.db.models import Count, Q
@@ -14,7 +14,8 @@ from django.utils import timezone
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.search import search_filter
 from fengqiao.core.selectors import object_timeline
-from fengqiao.disputes.models import Dispute, Party
+from fengqiao.disputes.choices import Colour
+from fengqiao.disputes.models import Dispute, DisputeType, Mediator, Party
 from fengqiao.disputes.querysets import DisputeQuerySet
 from fengqiao.disputes.triage import REPEAT_WINDOW_DAYS
 
@@ -160,6 +161,15 @@ def dispute_timeline(*, dispute: Dispute, limit: int = 200) -> list[AuditEntry]:
     return object_timeline(obj=dispute, limit=limit)
 
 
+# The list's queues (tabs): what each one starts from, before the filters.
+QUEUES = ("all", "mine", "open", "overdue")
+
+
+def local_day_start(day: date) -> datetime:
+    """Return the aware moment a local calendar day starts."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def dispute_search(
     *,
     user: Any,
@@ -170,21 +180,80 @@ def dispute_search(
     grid_id: int | None = None,
     type_code: str | None = None,
     q: str = "",
+    channel: str | None = None,
+    source: str | None = None,
+    supervision: str | None = None,
+    reported_from: date | None = None,
+    reported_to: date | None = None,
+    queue: str | None = None,
 ) -> DisputeQuerySet:
-    """Return the visible disputes matching the filters; a class's code takes its subtypes."""
+    """Return the visible disputes matching the filters; a class's code takes its subtypes.
+
+    Queues: "mine" is the open cases assigned to a mediator whose account is the user, or
+    registered by the user; "open" the cases not finished; "overdue" the open cases whose
+    deadline is before today. `reported_to` is inclusive (the whole local day).
+    """
     qs = Dispute.objects.visible_to(user)
+    if queue in ("mine", "open", "overdue"):
+        qs = qs.open()
+    if queue == "mine":
+        mediator_ids = list(Mediator.objects.filter(user=user).values_list("id", flat=True))
+        mine = Q(created_by=user)
+        if mediator_ids:
+            mine |= Q(mediator_id__in=mediator_ids)
+        qs = qs.filter(mine)
+    elif queue == "overdue":
+        qs = qs.filter(deadline__lt=timezone.localdate())
     if status:
         qs = qs.filter(status=status)
     if colour:
         qs = qs.filter(colour=colour)
     if grade:
         qs = qs.filter(grade=grade)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if source:
+        qs = qs.filter(source=source)
+    if supervision:
+        qs = qs.filter(supervision=supervision)
     if community_id:
         qs = qs.filter(community_id=community_id)
     if grid_id:
         qs = qs.filter(area_id=grid_id)
     if type_code:
-        qs = qs.filter(Q(type__code=type_code) | Q(type__parent__code=type_code))
+        # The class and its subtypes by id, from the small code list: no join in the list.
+        type_ids = DisputeType.objects.filter(Q(code=type_code) | Q(parent__code=type_code))
+        qs = qs.filter(type_id__in=list(type_ids.values_list("id", flat=True)))
+    if reported_from:
+        qs = qs.filter(reported_at__gte=local_day_start(reported_from))
+    if reported_to:
+        qs = qs.filter(reported_at__lt=local_day_start(reported_to + timedelta(days=1)))
     if q:
         qs = search_filter(qs, label="disputes.dispute", query=q)
     return qs
+
+
+def _bounded_count(qs: Any, limit: int) -> int:
+    """Return the number of rows, counted no further than `limit`: cheap however many there are."""
+    return int(qs.values("id")[:limit].count())
+
+
+def dispute_colour_counts(*, user: Any, limit: int = 1000) -> dict[str, int]:
+    """Return how many open cases of each colour the user may see, counted up to `limit`.
+
+    A bounded count per colour stays cheap for a district that sees a million cases; `limit`
+    itself reads as "at least that many".
+    """
+    qs = Dispute.objects.visible_to(user).open().order_by()
+    return {colour: _bounded_count(qs.filter(colour=colour), limit) for colour in Colour.values}
+
+
+def dispute_overview(*, user: Any, limit: int = 10000) -> dict[str, int]:
+    """Return the home page's dispute figures, each counted up to `limit`: open, overdue, red."""
+    qs = Dispute.objects.visible_to(user).open().order_by()
+    return {
+        "open": _bounded_count(qs, limit),
+        "overdue": _bounded_count(qs.filter(deadline__lt=timezone.localdate()), limit),
+        "red": _bounded_count(qs.filter(colour=Colour.RED), limit),
+        "limit": limit,
+    }
