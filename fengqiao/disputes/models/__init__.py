@@ -21,7 +21,7 @@ from fengqiao.disputes.models.mediation import (
     MediationSession,
     Referral,
 )
-from fengqiao.disputes.models.rollups import DisputeDaily
+from fengqiao.disputes.models.rollups import DisputeDaily, DisputeMonthly
 from fengqiao.disputes.models.routing import Extension, LawyerDuty, Mediator, RoutingRule
 from fengqiao.disputes.models.screening import ScreeningVisit
 
@@ -38,6 +38,7 @@ __all__ = [
     "Dispute",
     "DisputeDaily",
     "DisputeLink",
+    "DisputeMonthly",
     "DisputeType",
     "Extension",
     "FollowUp",

@@ -295,7 +295,22 @@ class Dispute(BaseModel):
             models.Index(fields=["mediator", "status", "id"], name="dispute_mediator_status"),
             models.Index(fields=["station", "deadline", "id"], name="dispute_station_deadline"),
             models.Index(fields=["station", "reported_at"], name="dispute_station_reported"),
+            # The rollups recompute the day a case finished (disputes.rollups).
+            models.Index(fields=["station", "closed_at"], name="dispute_station_closed"),
+            # Open cases only: the report's live count of those past their deadline.
+            models.Index(
+                fields=["station", "deadline"],
+                condition=~Q(status__in=sorted(FINISHED)),
+                name="dispute_open_deadline",
+            ),
             models.Index(fields=["station", "id"], name="dispute_station"),
+            # A station's open queue, newest first: only open cases are in it, so a page of
+            # the queue reads its own rows, not years of finished cases (querysets.open).
+            models.Index(
+                fields=["station", "id"],
+                condition=~Q(status__in=[str(s) for s in sorted(FINISHED)]),
+                name="dispute_station_open",
+            ),
             models.Index(fields=["community", "id"], name="dispute_community"),
             models.Index(fields=["area", "id"], name="dispute_area"),
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -284,6 +286,8 @@ class FollowUp(BaseModel):
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["station", "state", "due_date"], name="followup_station_due"),
+            # The rollups recompute the day a visit was recorded (disputes.rollups).
+            models.Index(fields=["station", "visited_at"], name="followup_station_visited"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -299,7 +303,8 @@ class FollowUp(BaseModel):
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     """Store under the station and case, with a random name: the original name is in `name`."""
-    return f"disputes/{instance.station_id}/{instance.dispute_id}/{instance.sha256[:16]}"
+    # Random, not derived from the content: the stored name says nothing about the file.
+    return f"disputes/{instance.station_id}/{instance.dispute_id}/{secrets.token_hex(16)}"
 
 
 class Attachment(BaseModel):
