@@ -6,7 +6,14 @@ import subprocess
 import sys
 import time
 
-MODULES = ["benchmarks.locate", "benchmarks.places_import", "benchmarks.places_api"]
+MODULES = [
+    "benchmarks.locate",
+    "benchmarks.places_import",
+    "benchmarks.places_api",
+    "benchmarks.disputes_lists",
+    "benchmarks.disputes_intake",
+    "benchmarks.disputes_report",
+]
 
 
 def main() -> int:

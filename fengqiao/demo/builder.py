@@ -23,6 +23,7 @@ from fengqiao.areas.services import area_create
 from fengqiao.core.audit import audit_record, audit_records_bulk
 from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
+from fengqiao.demo.disputes import load_disputes
 from fengqiao.demo.geography import GRID_SIZE, Ground, build_ground, geojson, split_contiguous
 from fengqiao.demo.places import LEIFENG_COUNTS, NEIGHBOUR_COUNTS, PlacePlan, plan_places
 from fengqiao.demo.plan import (
@@ -322,6 +323,7 @@ def load_demo() -> LoadResult:
         officers = {s.police_grid: users[s.username] for s in staff if s.police_grid}
         officer_of_grid = _load_police_grids(grounds, areas, officers, result)
         _load_places(grounds, areas, officer_of_grid, result)
+        result.created.update(load_disputes(station=areas.by_code[LEIFENG.code]))
     return result
 
 

@@ -47,9 +47,11 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Loaded]:
         # A transactional test on this worker may have flushed the migrations' code lists.
         from fengqiao.areas.kinds import load_place_kinds
         from fengqiao.areas.models import PlaceKind
+        from fengqiao.disputes.tests.kit import ensure_codes
 
         if not PlaceKind.objects.exists():
             load_place_kinds(PlaceKind)
+        ensure_codes()
         out = io.StringIO()
         call_command("demo_load", stdout=out)
         yield Loaded(

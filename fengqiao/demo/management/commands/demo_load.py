@@ -47,6 +47,20 @@ class Command(BaseCommand):
                     "places": created["places"],
                 }
             )
+            if created["disputes"]:
+                self.stdout.write(
+                    _(
+                        "矛盾纠纷：%(disputes)d 件（近两年），调解员 %(mediators)d 名，"
+                        "分流规则 %(rules)d 条，调解协议 %(agreements)d 份，回访 %(followups)d 次。"
+                    )
+                    % {
+                        "disputes": created["disputes"],
+                        "mediators": created["mediators"],
+                        "rules": created["routing_rules"],
+                        "agreements": created["agreements"],
+                        "followups": created["followups"],
+                    }
+                )
         else:
             self.stdout.write(_("演示数据已全部存在，本次未做任何改动。"))
         if result.skipped_places:
