@@ -27,7 +27,14 @@ def place_kinds(db: None) -> None:
 
 @pytest.fixture
 def j(db: None) -> Jurisdiction:
-    """The station under test."""
+    """The station under test, with the migrations' code lists reloaded if a live-server test
+    flushed them."""
+    from fengqiao.disputes.codes import load_dispute_types, load_stat_types
+    from fengqiao.disputes.models import DisputeType, StatType
+
+    if not DisputeType.objects.exists():
+        load_stat_types(StatType)
+        load_dispute_types(DisputeType, StatType)
     return jurisdiction("S1", 112.90, 28.20)
 
 

@@ -15,6 +15,7 @@ Area: Any = Membership._meta.get_field("area").related_model
 WIDE_KINDS = ("district", "station")
 
 _CACHE_ATTR = "_fq_scopes"
+_MEMBERSHIPS_ATTR = "_fq_memberships"
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,21 @@ def scope_for(user: Any, perm: str) -> Scope:
         cache[perm] = Scope(everything=True)
         return cache[perm]
     # Only the tree columns: boundaries are large and this runs on every request.
-    memberships = user.memberships.select_related("area").only(
-        "role",
-        "user_id",
-        "area__id",
-        "area__kind",
-        "area__path",
-        "area__station_id",
-        "area__parent_id",
-    )
+    # One read of the memberships per request serves every permission asked (the menu asks many).
+    memberships = user.__dict__.get(_MEMBERSHIPS_ATTR)
+    if memberships is None:
+        memberships = list(
+            user.memberships.select_related("area").only(
+                "role",
+                "user_id",
+                "area__id",
+                "area__kind",
+                "area__path",
+                "area__station_id",
+                "area__parent_id",
+            )
+        )
+        user.__dict__[_MEMBERSHIPS_ATTR] = memberships
     held = [m.area for m in memberships if role_can(m.role, perm)]
     station_ids: set[int] = set()
     area_ids: set[int] = set()
