@@ -70,3 +70,16 @@ def run_postgres(module: str, argv: list[str], database: str) -> dict[str, Any]:
             return _child(module, "postgres", env, argv, Path(tmp) / "result.json")
     finally:
         pg_admin(server, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def run_each(choice: str, module: str, argv: list[str], database: str) -> dict[str, dict[str, Any]]:
+    """Run the module's worker on SQLite, PostgreSQL or both (`choice`), one process each."""
+    results: dict[str, dict[str, Any]] = {}
+    for db in ("sqlite", "postgres"):
+        if choice in (db, "both"):
+            print(f"\n== {db}", flush=True)
+            if db == "sqlite":
+                results[db] = run_sqlite(module, argv)
+            else:
+                results[db] = run_postgres(module, argv, database)
+    return results

@@ -62,14 +62,6 @@ def _argv(args: argparse.Namespace) -> list[str]:
     return ["--rows", str(args.rows), "--requests", str(args.requests)]
 
 
-def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    return _isolated.run_sqlite("benchmarks.disputes_lists", _argv(args))
-
-
-def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    return _isolated.run_postgres("benchmarks.disputes_lists", _argv(args), BENCH_DB)
-
-
 def report(results: dict[str, dict[str, Any]]) -> bool:
     """Print the table of every database; return whether every API p95 met the target."""
     ok = True
@@ -121,15 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
         f"{args.rows:,} disputes in {STATIONS} stations, {args.requests} timed requests each"
     )
-    runs: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
-        "sqlite": run_sqlite,
-        "postgres": run_postgres,
-    }
-    results: dict[str, dict[str, Any]] = {}
-    for db, run in runs.items():
-        if args.db in (db, "both"):
-            print(f"\n== {db}", flush=True)
-            results[db] = run(args)
+    results = _isolated.run_each(args.db, "benchmarks.disputes_lists", _argv(args), BENCH_DB)
     return 0 if report(results) else 1
 
 

@@ -121,17 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
         f"{args.rows:,} disputes over {args.stations} stations"
     )
-    runs: dict[str, Callable[[], dict[str, Any]]] = {
-        "sqlite": lambda: _isolated.run_sqlite("benchmarks.disputes_report", _argv(args)),
-        "postgres": lambda: _isolated.run_postgres(
-            "benchmarks.disputes_report", _argv(args), BENCH_DB
-        ),
-    }
-    results: dict[str, dict[str, Any]] = {}
-    for db, run in runs.items():
-        if args.db in (db, "both"):
-            print(f"\n== {db}", flush=True)
-            results[db] = run()
+    results = _isolated.run_each(args.db, "benchmarks.disputes_report", _argv(args), BENCH_DB)
     return 0 if report(results) else 1
 
 

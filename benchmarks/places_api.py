@@ -42,16 +42,6 @@ def _argv(args: argparse.Namespace) -> list[str]:
     return ["--rows", str(args.rows), "--requests", str(args.requests)]
 
 
-def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the benchmark on a fresh SQLite file in a temporary directory."""
-    return _isolated.run_sqlite("benchmarks.places_api", _argv(args))
-
-
-def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the benchmark in a database created for the run, and drop it after."""
-    return _isolated.run_postgres("benchmarks.places_api", _argv(args), BENCH_DB)
-
-
 def _pad(text: str, width: int) -> str:
     """Pad to `width` terminal columns; a CJK character takes two."""
     columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -105,15 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
         f"{args.rows:,} places, {args.requests} timed requests per scenario"
     )
-    runs: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
-        "sqlite": run_sqlite,
-        "postgres": run_postgres,
-    }
-    results: dict[str, dict[str, Any]] = {}
-    for db, run in runs.items():
-        if args.db in (db, "both"):
-            print(f"\n== {db}", flush=True)
-            results[db] = run(args)
+    results = _isolated.run_each(args.db, "benchmarks.places_api", _argv(args), BENCH_DB)
     return 0 if report(results) else 1
 
 

@@ -27,7 +27,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +47,6 @@ KINDS = ("hotel", "小商店", "internet_cafe", "小餐饮", "small_clinic", "�
 
 def _argv(args: argparse.Namespace) -> list[str]:
     return ["--rows", str(args.rows), "--repeat", str(args.repeat)]
-
-
-def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the benchmark on a fresh SQLite file in a temporary directory."""
-    return _isolated.run_sqlite("benchmarks.places_import", _argv(args))
-
-
-def run_postgres(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the benchmark in a database created for the run, and drop it after."""
-    return _isolated.run_postgres("benchmarks.places_import", _argv(args), BENCH_DB)
 
 
 def report(results: dict[str, dict[str, Any]]) -> bool:
@@ -111,15 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs; "
         f"{args.rows:,} rows"
     )
-    runs: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
-        "sqlite": run_sqlite,
-        "postgres": run_postgres,
-    }
-    results: dict[str, dict[str, Any]] = {}
-    for db, run in runs.items():
-        if args.db in (db, "both"):
-            print(f"\n== {db}", flush=True)
-            results[db] = run(args)
+    results = _isolated.run_each(args.db, "benchmarks.places_import", _argv(args), BENCH_DB)
     return 0 if report(results) else 1
 
 
