@@ -8,11 +8,13 @@ from typing import Any
 from django.db.models import Q
 
 from fengqiao.accounts.models import Membership
-from fengqiao.accounts.roles import role_can
+from fengqiao.accounts.roles import Role, role_can
 
 # The jurisdiction tree is the areas app's; accounts reaches it through the membership's key.
 Area: Any = Membership._meta.get_field("area").related_model
 WIDE_KINDS = ("district", "station")
+# Roles whose dispute permissions reach the whole station of the area they are held on.
+STATION_WIDE_ROLES = frozenset({Role.MEDIATOR})
 
 _CACHE_ATTR = "_fq_scopes"
 _MEMBERSHIPS_ATTR = "_fq_memberships"
@@ -80,11 +82,22 @@ def scope_for(user: Any, perm: str) -> Scope:
         )
         user.__dict__[_MEMBERSHIPS_ATTR] = memberships
     held = [m.area for m in memberships if role_can(m.role, perm)]
+    # A mediator works across the station, wherever their own community is: which cases they see
+    # is decided by assignment and the routing pools (disputes.querysets), not by their area.
+    station_wide = {
+        m.area.station_id or m.area.pk
+        for m in memberships
+        if m.role in STATION_WIDE_ROLES
+        and perm.startswith("dispute.")
+        and role_can(m.role, perm)
+        and m.area.kind not in WIDE_KINDS
+    }
     station_ids: set[int] = set()
     area_ids: set[int] = set()
     paths = tuple(sorted({a.path for a in held}))
     wide = [a for a in held if a.kind in WIDE_KINDS]
     narrow = [a for a in held if a.kind not in WIDE_KINDS]
+    station_ids.update(station_wide)
     for area in wide:
         if area.kind == "station":
             station_ids.add(area.pk)

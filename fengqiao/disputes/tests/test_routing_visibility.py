@@ -82,3 +82,21 @@ def test_a_mediator_of_another_station_sees_nothing_here(j, other):
     d = triaged(j)
     routing.dispute_route(actor=j.user("officer"), dispute=d, version=d.version)
     assert not Dispute.objects.visible_to(u).exists()
+
+
+def test_a_community_mediator_sees_and_handles_a_case_assigned_elsewhere_in_the_station(j):
+    # given a mediator whose account is held on community 0, assigned a case in community 1
+    user = j.user("mediator", area=j.communities[0])
+    me = mediator(j, "社区调解员", user=user)
+    case = triaged(j, grid=2)
+    assert case.community_id == j.communities[1].pk
+    routing.dispute_assign(
+        actor=j.user("chief"), dispute=case, version=case.version, mediator_id=me.pk
+    )
+    # then they find it, open it and may act on it
+    assert list(Dispute.objects.visible_to(user).values_list("pk", flat=True)) == [case.pk]
+    assert access_dispute(user, case.pk, action="handle").pk == case.pk
+    # and a case of that community not assigned to them stays out of sight
+    other = triaged(j, grid=3)
+    with pytest.raises(Http404):
+        access_dispute(user, other.pk)
