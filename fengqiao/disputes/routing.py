@@ -5,6 +5,8 @@ Which line of the routing list applies (`rule_for`): among the station's active 
 grade and community each match the case or are left empty ("any"), the most specific wins,
 compared in this order:
 
+0. a major dispute (重大矛盾) goes by a line that names that grade, if there is one: the
+   stations send major disputes to the joint group that the chief leads, whatever their type;
 1. type: the case's subtype (0201) beats its class (02), which beats any type;
 2. then community: the case's community beats any community;
 3. then grade: the case's grade beats any grade;
@@ -36,7 +38,7 @@ from fengqiao.accounts.access import user_can
 from fengqiao.core.audit import audit_record
 from fengqiao.core.errors import IllegalTransition, ValidationFailed
 from fengqiao.disputes import services
-from fengqiao.disputes.choices import Channel, MediatorKind, Status, Supervision
+from fengqiao.disputes.choices import Channel, Grade, MediatorKind, Status, Supervision
 from fengqiao.disputes.deadlines import deadline_for
 from fengqiao.disputes.models import FINISHED, Dispute, Mediator, RoutingRule
 from fengqiao.disputes.registry import on_duty
@@ -79,9 +81,10 @@ def rule_for(dispute: Dispute) -> RoutingRule | None:
         .order_by("id")
     )
 
-    def rank(r: RoutingRule) -> tuple[int, int, int, int]:
+    def rank(r: RoutingRule) -> tuple[int, int, int, int, int]:
         type_rank = 0 if r.type_id is None else (2 if r.type_id == t.pk else 1)
         return (
+            -(r.grade == Grade.MAJOR),
             -type_rank,
             -(r.community_id is not None),
             -(r.grade != ""),

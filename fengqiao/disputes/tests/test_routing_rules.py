@@ -41,6 +41,21 @@ def test_the_most_specific_line_wins(j):
     assert any_line.pk < sub.pk
 
 
+def test_a_major_dispute_goes_by_the_line_for_major_disputes_whatever_its_type(j):
+    # given a family line and a line for every major dispute
+    a, joint = mediator(j, "甲"), mediator(j, "联调组", kind="joint")
+    family = rule(j, [a], type_code="0201")
+    major = rule(j, [joint], grade="major", channel="joint")
+    # a civil case of that type follows the type
+    assert routing.rule_for(triaged(j)) == family
+    # a major one goes to the joint group, unless a line names both its type and the grade
+    serious = triaged(j, amount="150000", scale="major_group", people_count=30)
+    assert serious.grade == "major"
+    assert routing.rule_for(serious) == major
+    both = rule(j, [a], type_code="0201", grade="major")
+    assert routing.rule_for(serious) == both
+
+
 def test_ties_go_to_the_oldest_line_and_other_stations_lines_never_apply(j, other):
     d = triaged(j)
     a = mediator(j, "甲")
