@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -131,9 +132,11 @@ def agreement_sign(request: HttpRequest, pk: int, aid: int) -> HttpResponse:
 def agreement_print(request: HttpRequest, pk: int, aid: int) -> HttpResponse:
     dispute = access_dispute(request.user, pk)
     agreement = _agreement(dispute, aid)
-    context = agreement_document(agreement)
-    context["back_url"] = _case_url(dispute)
-    return render(request, "disputes/agreement_print.html", context)
+    # The 人民调解协议书 is a Chinese legal document, whatever language the interface speaks.
+    with translation.override("zh-hans"):
+        context = agreement_document(agreement)
+        context["back_url"] = _case_url(dispute)
+        return render(request, "disputes/agreement_print.html", context)
 
 
 urlpatterns: list[URLPattern] = [

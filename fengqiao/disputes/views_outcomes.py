@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -143,16 +144,19 @@ def referral_outcome(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
 def referral_print(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     dispute = access_dispute(request.user, pk)
     referral = _referral(dispute, rid)
-    context = referral_document(referral)
-    context["back_url"] = _case_url(dispute)
-    return render(request, "disputes/referral_print.html", context)
+    # The referral letter goes to a Chinese body: it is written in Chinese whatever the interface.
+    with translation.override("zh-hans"):
+        context = referral_document(referral)
+        context["back_url"] = _case_url(dispute)
+        return render(request, "disputes/referral_print.html", context)
 
 
 @login_required
 def referral_package(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
     dispute = access_dispute(request.user, pk)
     referral = _referral(dispute, rid)
-    filename, data = package_download(actor=request.user, referral=referral)
+    with translation.override("zh-hans"):
+        filename, data = package_download(actor=request.user, referral=referral)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

@@ -221,6 +221,18 @@ def test_the_printed_agreement_is_the_standard_layout_with_masked_data(j):
     assert "<nav" not in html  # nothing but the document when printed
 
 
+def test_the_printed_agreement_stays_chinese_when_the_interface_is_english(j):
+    officer = j.user("officer")
+    d = agreed(j, officer)
+    agreement = Agreement.objects.get(dispute=d)
+    c = client_for(officer)
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Disputes" in c.get(f"/disputes/{d.pk}/").content.decode()  # the interface is English
+    html = c.get(f"/disputes/{d.pk}/agreements/{agreement.pk}/print/").content.decode()
+    assert "当事人（申请人）：张三" in html and "人民调解委员会（印）" in html
+    assert "Applicant" not in html and "Mediation Committee" not in html
+
+
 def test_fail_refer_print_and_download_through_the_pages(j):
     officer = j.user("officer")
     c = client_for(officer)
