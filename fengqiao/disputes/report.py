@@ -132,7 +132,8 @@ def report_scope(user: Any, area_id: int | None = None) -> ReportScope:
 
 
 def _rate(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
+    # Unrounded: the page and the workbook round once, for display (14/17 shows as 82.4%).
+    return num / den if den else None
 
 
 def figures(m: list[Any] | None) -> dict[str, Any]:
@@ -153,9 +154,7 @@ def _change(now: Any, then: Any, *, rate: bool) -> dict[str, Any]:
     if now is None or then is None:
         return {"delta": None, "pct": None, "dir": ""}
     delta = now - then
-    if isinstance(delta, float):
-        delta = round(delta, 4)
-    pct = None if rate or not then else round(float(delta) / float(then), 4)
+    pct = None if rate or not then else float(delta) / float(then)
     return {"delta": delta, "pct": pct, "dir": "up" if delta > 0 else "down" if delta < 0 else ""}
 
 
