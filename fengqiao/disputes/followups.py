@@ -306,7 +306,8 @@ def clean_visit(
                 if agreement is not None and agreement.concluded_at
                 else followup.dispute.reported_at
             )
-            if since is not None and moment < since:
+            # Forms give the time to the minute: the minute of the agreement itself is fine.
+            if since is not None and moment < since.replace(second=0, microsecond=0):
                 errors["visited_at"] = [
                     _("回访时间不能早于%(when)s（协议生效或案件登记的时间）。")
                     % {"when": timezone.localtime(since).strftime("%Y-%m-%d %H:%M")}
