@@ -27,9 +27,9 @@ DEADLINE_DAYS: dict[str, int] = {Grade.TRIVIA: 3, Grade.CIVIL: 15, Grade.MAJOR: 
 # A yellow card the day after the deadline; a red card once this many more days have passed.
 RED_AFTER_DAYS = 3
 EXTENSION_MIN, EXTENSION_MAX = 1, 30
-# Statuses in which the deadline runs: assigned and being mediated. An agreed or failed case has
-# been mediated; a finished one is left alone.
-RUNNING = frozenset({Status.ASSIGNED, Status.MEDIATING})
+# Statuses in which the deadline runs: assigned, being mediated, or reopened. An agreed or failed
+# case has been mediated; a finished one is left alone.
+RUNNING = frozenset({Status.ASSIGNED, Status.MEDIATING, Status.REOPENED})
 
 
 def deadline_for(grade: str, start: date) -> date:

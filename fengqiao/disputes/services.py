@@ -32,6 +32,7 @@ from fengqiao.disputes.choices import (
     Grade,
     Outcome,
     Status,
+    Supervision,
     ThreatState,
 )
 from fengqiao.disputes.models import (
@@ -643,8 +644,17 @@ def dispute_transition(
         current.status, current.status_changed_at = to, now
         if to in FINISHED:
             current.closed_at = now
-        elif to == Status.REOPENED:
+        changes: dict[str, Any] = {"status": [old, to], "reason": reason}
+        if to == Status.REOPENED:
             current.closed_at = None
+            if current.deadline is not None:
+                # Handled again from today: a fresh period for its grade, the old card lifted.
+                from fengqiao.disputes.deadlines import deadline_for
+
+                deadline = deadline_for(current.grade, timezone.localdate())
+                changes["deadline"] = [current.deadline.isoformat(), deadline.isoformat()]
+                current.deadline, current.extended_days = deadline, 0
+                current.supervision, current.supervised_at = Supervision.NONE, None
         current.outcome = _outcome_after(current, to)
         current.version += 1
         current.updated_by = _user(actor)
@@ -654,6 +664,10 @@ def dispute_transition(
                 "status_changed_at",
                 "closed_at",
                 "outcome",
+                "deadline",
+                "extended_days",
+                "supervision",
+                "supervised_at",
                 "version",
                 "updated_by",
                 "updated_at",
@@ -663,7 +677,7 @@ def dispute_transition(
             actor=actor,
             action="disputes.dispute.status_changed",
             obj=current,
-            changes={"status": [old, to], "reason": reason},
+            changes=changes,
         )
         if to == Status.TRIAGED:
             # Triage done: the routing list's line puts the case in its pool's queue.

@@ -206,3 +206,27 @@ def test_referred_needs_the_referral_recorded(j):
     assert exc.value.code == "no_referral"
     recorded_referral(d)
     assert move(officer, d, "referred", reason="移送法院").status == "referred"
+
+
+def test_a_reopened_case_gets_a_fresh_deadline_and_its_card_lifted(j):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fengqiao.disputes.deadlines import DEADLINE_DAYS, extension_request, supervision_sweep
+
+    officer = j.user("officer")
+    d = move(officer, assigned(j, officer), "mediating")
+    Dispute.objects.filter(pk=d.pk).update(
+        deadline=timezone.localdate() - timedelta(days=40), supervision="red", extended_days=5
+    )
+    d.refresh_from_db()
+    d = move(officer, agree(officer, d), "closed")
+    d = move(officer, d, "reopened", reason="回访发现协议未履行")
+    assert d.deadline == timezone.localdate() + timedelta(days=DEADLINE_DAYS[d.grade])
+    assert (d.supervision, d.extended_days) == ("none", 0)
+    # the deadline runs again: an extension may be asked, and lateness is supervised
+    assert extension_request(actor=officer, dispute=d, days=5, reason="当事人外出务工").days == 5
+    Dispute.objects.filter(pk=d.pk).update(deadline=timezone.localdate() - timedelta(days=1))
+    supervision_sweep()
+    assert Dispute.objects.get(pk=d.pk).supervision == "yellow"
