@@ -179,6 +179,12 @@ KEY_LABELS: dict[str, Any] = {
     "receiver": _("接收单位"),
     "scheduled_at": _("时间"),
     "place": _("地点"),
+    "held_at": _("召开时间"),
+    "minutes": _("调解记录"),
+    "facts": _("纠纷主要事实、争议事项"),
+    "terms": _("协议内容"),
+    "performance": _("履行方式、时限"),
+    "concluded_at": _("生效时间"),
     "state": _("状态"),
     "form": _("协议形式"),
     "number": _("编号"),
@@ -273,6 +279,18 @@ def action_label(code: str) -> str:
     return code
 
 
+def _state_choices(code: str) -> type[models.TextChoices] | None:
+    if ".session." in code:
+        return c.SessionState
+    if ".followup." in code:
+        return c.FollowUpState
+    if ".extension." in code:
+        return c.ExtensionState
+    if ".referral." in code:
+        return c.ReferralOutcome
+    return None
+
+
 def _kind_choices(code: str) -> type[models.TextChoices] | None:
     if ".followup." in code:
         return c.FollowUpKind
@@ -332,10 +350,24 @@ def format_value(key: str, value: Any, code: str = "") -> str:
             return _party(value)
         if "kind" in value and "due_date" in value:
             return f"{format_value('kind', value['kind'], code)} {value['due_date']}"
+        if "attended" in value:
+            came = {True: _("到场"), False: _("未到场")}.get(value["attended"], _("未记录"))
+            return f"{value.get('name') or '—'}（{came}）"
+        if "description" in value:
+            text = str(value["description"])
+            if value.get("amount") not in (None, "", "0", "0.00"):
+                text += f" {format_value('amount', value['amount'], code)}"
+            if value.get("due_date"):
+                text += str(_("，%(day)s前履行") % {"day": value["due_date"]})
+            return text
         shown = {k: v for k, v in value.items() if k not in HIDDEN and v != REDACTED}
         return json.dumps(shown, ensure_ascii=False, default=str)
     text = str(value)
-    choices = CHOICES.get(key) or (_kind_choices(code) if key == "kind" else None)
+    choices = (
+        CHOICES.get(key)
+        or (_kind_choices(code) if key == "kind" else None)
+        or (_state_choices(code) if key == "state" else None)
+    )
     if choices is not None:
         return str(dict(choices.choices).get(text, text))
     if key == "cause":
@@ -410,7 +442,9 @@ def change_lines(code: str, changes: Any) -> list[Line]:
         is_pair = (
             isinstance(value, list)
             and len(value) == 2
-            and key not in {"reasons", "threat_words", "matched_on", "visits", "parties"}
+            and key
+            not in {"reasons", "threat_words", "matched_on", "visits", "parties", "participants"}
+            and key not in {"attendance", "items", "mediators", "why"}
             and key not in {"cancelled"}
         )
         if code == "disputes.dispute.created" and is_pair:

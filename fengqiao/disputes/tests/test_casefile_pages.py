@@ -337,3 +337,22 @@ def test_lists_cost_the_same_queries_for_few_rows_and_many(j):
     dispute_transition(actor=officer, dispute=d, to="reopened", version=d.version, reason="复查")
     assert count("/api/v1/disputes/followups") == due_few
     assert count(f"/api/v1/disputes/{d.pk}/timeline") == timeline_few
+
+
+def test_timeline_words_for_sessions_agreements_and_assignments():
+    from fengqiao.disputes.timeline import change_lines
+
+    held = change_lines(
+        "disputes.session.recorded",
+        {
+            "state": ["scheduled", "held"],
+            "minutes": [None, "双方陈述"],
+            "attendance": [{"name": "张三", "attended": True}, {"name": "李四", "attended": False}],
+        },
+    )
+    shown = {line.label: line for line in held}
+    assert shown["状态"].text == "已召开" and shown["状态"].old == "已安排"
+    assert shown["调解记录"].text == "双方陈述"
+    assert shown["到场情况"].text == "张三（到场）、李四（未到场）" and not shown["到场情况"].old
+    assigned = change_lines("disputes.dispute.assigned", {"why": ["适用第4条", "开放案件最少"]})
+    assert assigned[0].text == "适用第4条、开放案件最少" and not assigned[0].old
