@@ -235,3 +235,22 @@ def test_the_due_list_sorts_by_date_and_splits_overdue_today_upcoming(j, other):
     first = followups_due(user=officer, size=2)
     second = followups_due(user=officer, size=2, cursor=first.next_cursor)
     assert [f.pk for f in first.items + second.items] == [f.pk for f in everything[:4]]
+
+
+def test_a_visit_in_the_minute_the_agreement_took_effect_is_accepted(j):
+    # given an agreement concluded a few seconds into a minute
+    officer = j.user("officer")
+    _d, agreement, visits = agreed_case(j, officer)
+    concluded = (timezone.now() - timedelta(minutes=5)).replace(second=40, microsecond=0)
+    type(agreement).objects.filter(pk=agreement.pk).update(concluded_at=concluded)
+    visit = FollowUp.objects.get(pk=visits[0].pk)
+    # when the form's minute-precise time is that same minute, it is recorded
+    recorded = record(officer, visit, visited_at=concluded.replace(second=0))
+    assert recorded.visited_at == concluded.replace(second=0)
+    # and a minute earlier is still refused
+    with pytest.raises(ValidationFailed):
+        record(
+            officer,
+            FollowUp.objects.get(pk=visits[1].pk),
+            visited_at=concluded - timedelta(minutes=1),
+        )
