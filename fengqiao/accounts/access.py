@@ -55,16 +55,21 @@ class Scope:
         )
 
 
-def scope_for(user: Any, perm: str) -> Scope:
-    """Return the scope of `perm` for `user`, computed once per request."""
+def scope_for(user: Any, perm: str, *, without: frozenset[str] = frozenset()) -> Scope:
+    """Return the scope of `perm` for `user`, computed once per request.
+
+    `without` leaves out the memberships of those roles: the disputes app asks for a mediator's
+    other roles apart, since the mediator's own reach is narrowed by assignment and pools.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
     cache: dict[str, Scope] = user.__dict__.setdefault(_CACHE_ATTR, {})
-    if perm in cache:
-        return cache[perm]
+    key = perm if not without else f"{perm}|{','.join(sorted(without))}"
+    if key in cache:
+        return cache[key]
     if user.is_superuser:
-        cache[perm] = Scope(everything=True)
-        return cache[perm]
+        cache[key] = Scope(everything=True)
+        return cache[key]
     # Only the tree columns: boundaries are large and this runs on every request.
     # One read of the memberships per request serves every permission asked (the menu asks many).
     memberships = user.__dict__.get(_MEMBERSHIPS_ATTR)
@@ -81,6 +86,7 @@ def scope_for(user: Any, perm: str) -> Scope:
             )
         )
         user.__dict__[_MEMBERSHIPS_ATTR] = memberships
+    memberships = [m for m in memberships if m.role not in without]
     held = [m.area for m in memberships if role_can(m.role, perm)]
     # A mediator works across the station, wherever their own community is: which cases they see
     # is decided by assignment and the routing pools (disputes.querysets), not by their area.
@@ -112,10 +118,10 @@ def scope_for(user: Any, perm: str) -> Scope:
         for area in narrow:
             cond |= Q(path__startswith=area.path)
         area_ids.update(Area.objects.filter(cond).values_list("pk", flat=True))
-    cache[perm] = Scope(
+    cache[key] = Scope(
         station_ids=frozenset(station_ids), area_ids=frozenset(area_ids), paths=paths
     )
-    return cache[perm]
+    return cache[key]
 
 
 def user_can(

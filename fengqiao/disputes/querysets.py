@@ -2,9 +2,10 @@
 
 Scopes come from memberships (`accounts.access.scope_for`): a role held on the station sees the
 station's disputes, a role held on a community or grid sees the disputes located beneath it.
-A user whose only roles holding the permission are mediator's sees, within that scope, the
-cases assigned to their registry row and the unassigned open cases routed to a pool they are in
-(or to a rota line, on a day they are on duty); any other role keeps its whole scope.
+A mediator's role reaches their whole station (accounts.access.STATION_WIDE_ROLES); through it
+they see the cases assigned to their registry row and the unassigned open cases routed to a pool
+they are in (or to a rota line, on a day they are on duty). Any other role the user also holds
+keeps its own scope, no wider.
 """
 
 from __future__ import annotations
@@ -24,9 +25,17 @@ class DisputeQuerySet(models.QuerySet["Dispute"]):
 
         scope = scope_for(user, perm)
         qs = self.filter(scope.q())
-        if scope.everything or scope.empty or not _mediator_only(user, perm):
+        if scope.everything or scope.empty or not _holds_mediator(user, perm):
             return qs
-        return qs.filter(_mediator_cases(user))
+        # The mediator's role reaches the station; what it shows is their cases and queue. Any
+        # other role the user holds keeps its own scope, no wider.
+        from fengqiao.accounts.access import STATION_WIDE_ROLES
+
+        others = scope_for(user, perm, without=STATION_WIDE_ROLES)
+        cond = _mediator_cases(user)
+        if not others.empty:
+            cond |= others.q()
+        return qs.filter(cond)
 
     def open(self) -> DisputeQuerySet:
         """Return the disputes not yet finished (closed, referred, withdrawn or terminated)."""
@@ -35,14 +44,14 @@ class DisputeQuerySet(models.QuerySet["Dispute"]):
         return self.exclude(status__in=sorted(FINISHED))
 
 
-def _mediator_only(user: Any, perm: str) -> bool:
-    """Return whether every role through which the user holds `perm` is the mediator's."""
+def _holds_mediator(user: Any, perm: str) -> bool:
+    """Return whether the user holds `perm` through a mediator's membership."""
     from fengqiao.accounts.roles import Role, role_can
 
-    cache: dict[str, bool] = user.__dict__.setdefault("_fq_mediator_only", {})
+    cache: dict[str, bool] = user.__dict__.setdefault("_fq_holds_mediator", {})
     if perm not in cache:
         roles = {m.role for m in user.memberships.all() if role_can(m.role, perm)}
-        cache[perm] = roles == {Role.MEDIATOR}
+        cache[perm] = Role.MEDIATOR in roles
     return cache[perm]
 
 
@@ -74,7 +83,7 @@ class PartyQuerySet(models.QuerySet["Party"]):
 
         scope = scope_for(user, perm)
         qs = self.filter(scope.q())
-        if scope.everything or scope.empty or not _mediator_only(user, perm):
+        if scope.everything or scope.empty or not _holds_mediator(user, perm):
             return qs
         from fengqiao.disputes.models import Dispute
 

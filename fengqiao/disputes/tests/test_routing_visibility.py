@@ -100,3 +100,25 @@ def test_a_community_mediator_sees_and_handles_a_case_assigned_elsewhere_in_the_
     other = triaged(j, grid=3)
     with pytest.raises(Http404):
         access_dispute(user, other.pk)
+
+
+def test_a_grid_officer_who_also_mediates_sees_their_grid_and_their_cases_only(j):
+    from fengqiao.accounts.models import Membership
+
+    # given a mediator who is also an officer on grid 0 only
+    u = j.user("mediator", area=j.communities[1])
+    Membership.objects.create(user=u, area=j.grids[0], role="officer")
+    me = mediator(j, "兼职调解员", user=u)
+    in_my_grid = triaged(j, grid=0)
+    assigned_elsewhere = triaged(j, grid=3)
+    routing.dispute_assign(
+        actor=j.user("chief"),
+        dispute=assigned_elsewhere,
+        version=assigned_elsewhere.version,
+        mediator_id=me.pk,
+    )
+    neither = triaged(j, grid=2)
+    # then the officer's grid and the mediator's own case show, and nothing else of the station
+    seen = set(Dispute.objects.visible_to(u).values_list("pk", flat=True))
+    assert seen == {in_my_grid.pk, assigned_elsewhere.pk}
+    assert neither.pk not in seen
