@@ -83,3 +83,14 @@ def run_each(choice: str, module: str, argv: list[str], database: str) -> dict[s
             else:
                 results[db] = run_postgres(module, argv, database)
     return results
+
+
+def db_version() -> str:
+    """Return the database engine and its version, for a benchmark's report (in a worker)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
+        )
+        return f"{connection.vendor} {cur.fetchone()[0]}"

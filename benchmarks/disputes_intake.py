@@ -312,11 +312,7 @@ def worker(requests: int, clients: int) -> dict[str, Any]:
     numbers = Dispute.objects.filter(station=j.station).values("case_number").distinct().count()
     if numbers != made:
         raise RuntimeError(f"{made} disputes but {numbers} distinct case numbers")
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
-        )
-        version = f"{connection.vendor} {cur.fetchone()[0]}"
+    version = _isolated.db_version()
     return {
         "runs": results,
         "clients": clients,

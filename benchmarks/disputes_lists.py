@@ -469,11 +469,7 @@ def worker(rows: int, requests: int) -> dict[str, Any]:
             f"p95 {api_p95:7.2f} ms; raw SQL p50 {raw_p50:7.3f} ms, p95 {raw_p95:7.3f} ms",
             flush=True,
         )
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
-        )
-        version = f"{connection.vendor} {cur.fetchone()[0]}"
+    version = _isolated.db_version()
     return {
         "disputes": Dispute.objects.count(),
         "parties": Party.objects.count(),

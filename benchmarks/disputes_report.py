@@ -479,7 +479,6 @@ def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
     from fengqiao.disputes.models import DisputeDaily, DisputeMonthly
     from fengqiao.disputes.report import (
@@ -535,11 +534,7 @@ def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[
         f"ratio {_p95(slow_times) / _p95(fast_times):.1f}x",
         flush=True,
     )
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
-        )
-        version = f"{connection.vendor} {cur.fetchone()[0]}"
+    version = _isolated.db_version()
     return {
         "rows": counts["disputes"],
         "followups": counts["followups"],

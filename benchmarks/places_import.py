@@ -259,7 +259,6 @@ def worker(rows: int, repeat: int) -> dict[str, Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
     from fengqiao.areas.imports import read_places
     from fengqiao.areas.models import Place
@@ -310,11 +309,7 @@ def worker(rows: int, repeat: int) -> dict[str, Any]:
         raise RuntimeError(f"baselines saw {read_rows} and {inserted} rows, not {rows}")
     print(f"  bare read {read_s:.2f} s, raw INSERT {insert_s:.2f} s", flush=True)
 
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
-        )
-        version = f"{connection.vendor} {cur.fetchone()[0]}"
+    version = _isolated.db_version()
     return {
         "rows": rows,
         "grids": grids,
