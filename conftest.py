@@ -35,6 +35,11 @@ def j(db: None) -> Jurisdiction:
     if not DisputeType.objects.exists():
         load_stat_types(StatType)
         load_dispute_types(DisputeType, StatType)
+    from fengqiao.incidents.codes import load_categories
+    from fengqiao.incidents.models import IncidentCategory
+
+    if not IncidentCategory.objects.exists():
+        load_categories(IncidentCategory)
     return jurisdiction("S1", 112.90, 28.20)
 
 

@@ -315,3 +315,7 @@ api.add_router("/me", "fengqiao.accounts.api.router")
 api.add_router("/disputes", "fengqiao.disputes.api.router")
 for _part in ("routing", "registry", "mediation", "outcomes", "casefile", "screening", "report"):
     api.add_router("/disputes", f"fengqiao.disputes.api_{_part}.router")
+api.add_router("/incidents", "fengqiao.incidents.api.router")
+api.add_router("/incidents", "fengqiao.incidents.api_imports.router")
+for _part in ("briefing", "dashboard", "hotspots"):
+    api.add_router("/analytics", f"fengqiao.analytics.api_{_part}.router")

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "fengqiao.accounts",
     "fengqiao.areas",
     "fengqiao.disputes",
+    "fengqiao.incidents",
+    "fengqiao.analytics",
     "fengqiao.demo",
     "fengqiao.portal",
 ]

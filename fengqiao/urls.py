@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/", include("fengqiao.accounts.urls")),
     path("areas/", include("fengqiao.areas.urls")),
     path("disputes/", include("fengqiao.disputes.urls")),
+    path("incidents/", include("fengqiao.incidents.urls")),
+    path("analytics/", include("fengqiao.analytics.urls")),
     path("djadmin/", admin.site.urls),
 ]
 

@@ -42,6 +42,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dispute.assign": frozenset({"chief", "officer"}),
     "dispute.route": frozenset({"chief"}),
     "mediator.manage": frozenset({"chief"}),
+    # Incidents (issue 4): the log, dispatch and closing, history imports, the station's
+    # incident settings (repeat thresholds, the briefing's hour, hotspot resolution).
+    "incident.view": frozenset({"chief", "officer", "auxiliary", "analyst"}),
+    "incident.intake": frozenset({"chief", "officer", "auxiliary"}),
+    "incident.handle": frozenset({"chief", "officer", "auxiliary"}),
+    "incident.import": frozenset({"chief", "officer"}),
+    "incident.configure": frozenset({"chief"}),
+    # The command room: the morning briefing (read by officers, made on demand by the chief),
+    # orders issued from it (chief) and acknowledged and done by those they go to.
+    "briefing.view": frozenset({"chief", "officer", "auxiliary", "analyst"}),
+    "briefing.generate": frozenset({"chief"}),
+    "order.issue": frozenset({"chief"}),
+    "order.handle": frozenset({"chief", "officer", "auxiliary"}),
+    # Dashboards and hotspots: the station's chief and officers, the district's analyst.
+    "dashboard.view": frozenset({"chief", "officer", "analyst"}),
+    "hotspot.view": frozenset({"chief", "officer", "auxiliary", "analyst"}),
 }
 
 

@@ -1,0 +1,3 @@
+"""Pages of this part of the command room."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of incident-history imports."""
+
+urlpatterns: list = []
