@@ -885,6 +885,13 @@ class Planner:
                 st.target = Status.WITHDRAWN
             elif roll < 0.20:
                 st.target = Status.TERMINATED
+        # The draw can leave no threat among the newest cases, depending on the day the demo is
+        # built; the demo always shows one waiting for a person to confirm it.
+        received = [st for st in self.stories if st.target == Status.RECEIVED]
+        if received and not any(st.dispute.threat_words for st in received):
+            d = received[0].dispute
+            d.narrative += "对方扬言要报复。"
+            d.threat_words = threat_words(d.narrative)
         # Threat words on a case not yet triaged wait for a person to confirm them.
         for st in reversed(self.stories):
             if st.target == Status.RECEIVED and st.dispute.threat_words:
