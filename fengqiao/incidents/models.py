@@ -272,6 +272,34 @@ class IncidentHourly(models.Model):
         return f"{self.station_id} {self.day} {self.hour} {self.class_code}"
 
 
+class IncidentMonthly(models.Model):
+    """One station-month's marginal counts along one dimension (what the dashboards read).
+
+    dim is "category" (key: category id), "grid" (area id), "community" (area id) or
+    "hour_dow" (key: ISO weekday × 24 + hour, weekday 0 = Monday; valid is not kept there).
+    Derived from the daily and hourly rows by `incidents.rollups`.
+    """
+
+    station = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    dim = models.CharField(max_length=12)
+    key = models.IntegerField()
+    count = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("警情月汇总")
+        verbose_name_plural = _("警情月汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "dim", "month", "key"], name="incidentmonthly_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {self.month} {self.dim} {self.key}"
+
+
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("等待中")
     RUNNING = "running", _("导入中")
