@@ -275,7 +275,8 @@ class IncidentHourly(models.Model):
 class IncidentMonthly(models.Model):
     """One station-month's marginal counts along one dimension (what the dashboards read).
 
-    dim is "category" (key: category id), "grid" (area id), "community" (area id) or
+    dim is "category" (key: category id), "class" (the class code as a number), "grid" (area
+    id), "community" (area id) or
     "hour_dow" (key: ISO weekday × 24 + hour, weekday 0 = Monday; valid is not kept there).
     Derived from the daily and hourly rows by `incidents.rollups`.
     """

@@ -5,7 +5,7 @@ Three tables, all counted on the day an incident was reported (接警日期) in 
 - `IncidentDaily` (station, day, grid, category; community and class copied): count, valid;
 - `IncidentHourly` (station, day, hour, class): count;
 - `IncidentMonthly` (station, month, dim, key): the month's marginals along one dimension
-  (category, grid, community, hour_dow), derived from the two tables above, so a year of
+  (category, class, grid, community, hour_dow), derived from the two tables above, so a year of
   figures reads a few hundred rows.
 
 Three ways in (the same as the dispute rollups, ADR 10):
@@ -48,8 +48,14 @@ from fengqiao.incidents.models import Incident, IncidentDaily, IncidentHourly, I
 
 log = logging.getLogger(__name__)
 
-# The month marginals read from the daily rows: dim → the daily column that keys it.
-DAILY_DIMS = {"category": "category_id", "grid": "area_id", "community": "community_id"}
+# The month marginals read from the daily rows: dim → the daily column that keys it
+# ("class" keys the class code as a number: 100000 for 刑事).
+DAILY_DIMS = {
+    "category": "category_id",
+    "class": "class_code",
+    "grid": "area_id",
+    "community": "community_id",
+}
 HOUR_DOW = "hour_dow"
 DIMS = (*DAILY_DIMS, HOUR_DOW)
 
@@ -171,7 +177,10 @@ def _month_queries(station_ids: list[int] | None, months: list[date] | None) -> 
     for dim, col in DAILY_DIMS.items():
         out.append(
             daily.order_by()
-            .annotate(m=TruncMonth("day"), k=F(col))
+            .annotate(
+                m=TruncMonth("day"),
+                k=Cast(col, IntegerField()) if dim == "class" else F(col),
+            )
             .values("station_id", "m", "k")
             .annotate(n=Sum("count"), v=Sum("valid"), dm=Value(dim))
             .values_list("station_id", "m", "dm", "k", "n", "v")

@@ -69,6 +69,7 @@ def expected() -> dict[str, Counter[Any]]:
         m = month_start(day)
         for dim, k in (
             ("category", i.category_id),
+            ("class", int(i.class_code)),
             ("grid", i.area_id),
             ("community", i.community_id),
         ):
