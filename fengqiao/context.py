@@ -34,6 +34,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("调解员"), reverse("disputes:mediator_list")))
     if user_can(user, "dispute.route"):
         items.append((_("延期审批"), reverse("disputes:extension_list")))
+    if user_can(user, "hotspot.view"):
+        items.append((_("热点"), reverse("analytics:hotspots")))
     if user_can(user, "account.manage"):
         items.append((_("账号"), reverse("accounts:user_list")))
     if user_can(user, "audit.view"):

@@ -129,8 +129,33 @@ def station_area_cells(station_id: int, resolution: int) -> set[int]:
     return hs.polygon_cells(bounds, resolution)
 
 
-def _validate(resolution: int, window_days: int, windows: int, alpha: float) -> None:
+def default_end() -> date:
+    """Return yesterday in the site's time zone: hotspots of whole days."""
+    return timezone.localdate() - timedelta(days=1)
+
+
+def station_grid_shapes(station_id: int) -> dict[str, Any]:
+    """Return the station's grids as a GeoJSON FeatureCollection (name and boundary)."""
+    rows = (
+        Area.objects.filter(station_id=station_id, kind="grid", boundary__isnull=False)
+        .order_by("path")
+        .values_list("id", "name", "boundary")
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": pk, "geometry": b, "properties": {"name": name}}
+            for pk, name, b in rows
+        ],
+    }
+
+
+def _validate(
+    resolution: int, window_days: int, windows: int, alpha: float, class_code: str
+) -> None:
     errors: dict[str, list[str]] = {}
+    if class_code and class_code not in dict(class_choices()):
+        errors["class_code"] = [_("没有这个警情大类：%(code)s") % {"code": class_code}]
     if not hs.MIN_RESOLUTION <= resolution <= hs.MAX_RESOLUTION:
         errors["resolution"] = [
             _("分辨率应在 %(lo)d 到 %(hi)d 之间")
@@ -197,7 +222,7 @@ def station_hotspots(
     """
     if resolution is None:
         resolution = station_resolution(station_id)
-    _validate(resolution, window_days, windows, alpha)
+    _validate(resolution, window_days, windows, alpha, class_code)
     bounds = window_bounds(end, window_days, windows)
     lats, lngs, win = station_points(station_id=station_id, windows=bounds, class_code=class_code)
     result = hs.compute(
@@ -221,3 +246,50 @@ def station_hotspots(
         class_code=class_code,
         area_cells=len(result.cells),
     )
+
+
+def report_geojson(report: hs.HotspotReport) -> dict[str, Any]:
+    """Return the report as a GeoJSON FeatureCollection (cells as polygons) with its figures."""
+    features = []
+    for c in report.cells:
+        ring = [[lng, lat] for lat, lng in c.boundary]
+        ring.append(ring[0])
+        features.append(
+            {
+                "type": "Feature",
+                "id": c.h3,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "h3": c.h3,
+                    "lat": c.lat,
+                    "lng": c.lng,
+                    "count": c.count,
+                    "z": round(c.z, 6),
+                    "p": c.p,
+                    "q": c.q,
+                    "hot": c.hot,
+                    "trend": c.trend,
+                    "trend_label": trend_label(c.trend),
+                    "counts": c.counts,
+                    "hot_windows": c.hot_windows,
+                    "trend_p": c.trend_p,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "station_id": report.station_id,
+        "end": report.end.isoformat(),
+        "resolution": report.resolution,
+        "window_days": report.window_days,
+        "alpha": report.alpha,
+        "class_code": report.class_code,
+        "windows": [
+            {"start": a.isoformat(), "end": b.isoformat(), "total": t}
+            for (a, b), t in zip(report.windows, report.totals, strict=True)
+        ],
+        "total": report.total,
+        "area_cells": report.area_cells,
+        "trend_counts": report.trend_counts(),
+        "features": features,
+    }
