@@ -134,3 +134,11 @@ def response_times(incident: Incident) -> ResponseTimes:
 def incident_timeline(*, incident: Incident, limit: int = 200) -> list[AuditEntry]:
     """Return the incident's timeline: its audit entries, newest first."""
     return object_timeline(obj=incident, limit=limit)
+
+
+def mask_name(name: str) -> str:
+    """Return a caller's name masked (王*, 欧阳**): the first character and stars."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
