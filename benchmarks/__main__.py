@@ -13,6 +13,7 @@ MODULES = [
     "benchmarks.disputes_lists",
     "benchmarks.disputes_intake",
     "benchmarks.disputes_report",
+    "benchmarks.incidents_hotspots",
 ]
 
 
