@@ -115,17 +115,21 @@ def _aware(day: date) -> datetime:
 
 def station_area_cells(station_id: int, resolution: int) -> set[int]:
     """Return the H3 cells filling the station's grids (or its own boundary without grids)."""
-    bounds = list(
-        Area.objects.filter(station_id=station_id, kind="grid", boundary__isnull=False)
-        .order_by("id")
-        .values_list("boundary", flat=True)
-    )
+    bounds: list[dict[str, Any]] = [
+        b
+        for b in Area.objects.filter(
+            station_id=station_id, kind="grid", boundary__isnull=False
+        ).values_list("boundary", flat=True)
+        if b
+    ]
     if not bounds:
-        bounds = list(
-            Area.objects.filter(pk=station_id, boundary__isnull=False).values_list(
+        bounds = [
+            b
+            for b in Area.objects.filter(pk=station_id, boundary__isnull=False).values_list(
                 "boundary", flat=True
             )
-        )
+            if b
+        ]
     return hs.polygon_cells(bounds, resolution)
 
 

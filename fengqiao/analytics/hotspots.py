@@ -287,9 +287,9 @@ def classify(hot: np.ndarray, counts: np.ndarray, alpha: float) -> list[str]:
     out = [""] * n
     if n == 0 or k == 0:
         return out
-    last = hot[:, -1]
-    earlier = hot[:, :-1].any(axis=1)
-    hot_count = hot.sum(axis=1)
+    last = np.asarray(hot[:, -1], dtype=bool)
+    earlier = np.asarray(hot[:, :-1].any(axis=1), dtype=bool)
+    hot_count = np.asarray(hot.sum(axis=1))
     s, p = mann_kendall(counts) if k >= 3 else (np.zeros(n), np.ones(n))
     for i in range(n):
         if not last[i]:

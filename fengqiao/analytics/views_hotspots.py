@@ -67,7 +67,8 @@ def _filters(request: HttpRequest, form: HotspotFilter) -> dict[str, Any]:
         label = form.fields[name].label if name in form.fields else name
         messages.error(
             request,
-            _("%(field)s：%(error)s 已使用默认值。") % {"field": label, "error": " ".join(errors)},
+            _("%(field)s：%(error)s 已使用默认值。")
+            % {"field": label, "error": " ".join(str(e) for e in errors)},
         )
     for name in values:
         if name not in form.errors and form.cleaned_data.get(name) not in (None, ""):
@@ -102,7 +103,9 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             },
             classes=classes,
         )
-    legend = [{"trend": t, "label": sel.trend_label(t), "colour": TREND_COLOURS[t]} for t in TRENDS]
+    legend: list[dict[str, Any]] = [
+        {"trend": t, "label": sel.trend_label(t), "colour": TREND_COLOURS[t]} for t in TRENDS
+    ]
     counts = report.trend_counts() if report else {}
     for item in legend:
         item["count"] = counts.get(item["trend"], 0)
