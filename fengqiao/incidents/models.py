@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -219,6 +219,10 @@ class Incident(BaseModel):
         return self.case_number
 
 
+# The rollups' keys: see IncidentDaily.
+ROLLUP_FK: dict[str, Any] = {"db_constraint": False, "db_index": False}
+
+
 class IncidentDaily(models.Model):
     """One station-day's incidents of one grid and one category (the rollup every figure reads).
 
@@ -226,11 +230,19 @@ class IncidentDaily(models.Model):
     incident table by `fengqiao rollup_incidents`; kept current after every write.
     """
 
-    station = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    # Derived rows, rebuilt in bulk (millions at a time): no constraint checks, and no index
+    # beyond the key; the unique key's leading station column serves the station's reads.
+    station = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="+", **ROLLUP_FK
+    )
     day = models.DateField()
-    community = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(IncidentCategory, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="+", **ROLLUP_FK
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+", **ROLLUP_FK)
+    category = models.ForeignKey(
+        IncidentCategory, on_delete=models.CASCADE, related_name="+", **ROLLUP_FK
+    )
     class_code = models.CharField(max_length=6)
     count = models.PositiveIntegerField(default=0)
     valid = models.PositiveIntegerField(default=0)
@@ -243,7 +255,6 @@ class IncidentDaily(models.Model):
                 fields=["station", "day", "area", "category"], name="incidentdaily_key"
             )
         ]
-        indexes = [models.Index(fields=["station", "day"], name="incidentdaily_station_day")]
 
     def __str__(self) -> str:
         return f"{self.station_id} {self.day} {self.area_id} {self.category_id}"
@@ -252,7 +263,9 @@ class IncidentDaily(models.Model):
 class IncidentHourly(models.Model):
     """One station-day's incidents of one hour and one class: the hour-by-weekday heatmap."""
 
-    station = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    station = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="+", **ROLLUP_FK
+    )
     day = models.DateField()
     hour = models.PositiveSmallIntegerField()
     class_code = models.CharField(max_length=6)
@@ -266,7 +279,6 @@ class IncidentHourly(models.Model):
                 fields=["station", "day", "hour", "class_code"], name="incidenthourly_key"
             )
         ]
-        indexes = [models.Index(fields=["station", "day"], name="incidenthourly_station_day")]
 
     def __str__(self) -> str:
         return f"{self.station_id} {self.day} {self.hour} {self.class_code}"
@@ -281,7 +293,9 @@ class IncidentMonthly(models.Model):
     Derived from the daily and hourly rows by `incidents.rollups`.
     """
 
-    station = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
+    station = models.ForeignKey(
+        "areas.Area", on_delete=models.CASCADE, related_name="+", **ROLLUP_FK
+    )
     month = models.DateField()
     dim = models.CharField(max_length=12)
     key = models.IntegerField()

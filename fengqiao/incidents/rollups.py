@@ -120,6 +120,8 @@ def daily_query(station_ids: list[int] | None, first: date | None, last: date | 
             v=Sum(Cast("valid", IntegerField())),
         )
         .values_list("station_id", "d", "area_id", "category_id", "c_id", "cls", "n", "v")
+        # In key order: the unique index takes the rows in sequence, not at random.
+        .order_by("station_id", "d", "area_id", "category_id")
     )
 
 
@@ -132,6 +134,7 @@ def hourly_query(station_ids: list[int] | None, first: date | None, last: date |
         .values("station_id", "d", "h", "class_code")
         .annotate(n=Count("id"))
         .values_list("station_id", "d", "h", "class_code", "n")
+        .order_by("station_id", "d", "h", "class_code")
     )
 
 
@@ -234,6 +237,10 @@ def rollup_rebuild(
     """
     ids = None if station_ids is None else sorted(set(station_ids))
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The GROUP BY of millions of rows sorts in memory rather than on disk.
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL work_mem = '256MB'")
         if ids is not None:
             _lock_stations(ids)
         _filter(IncidentDaily.objects.all(), ids, "day", first, last).delete()
