@@ -155,9 +155,11 @@ def station_grid_shapes(station_id: int) -> dict[str, Any]:
 
 
 def _validate(
-    resolution: int, window_days: int, windows: int, alpha: float, class_code: str
+    end: date, resolution: int, window_days: int, windows: int, alpha: float, class_code: str
 ) -> None:
     errors: dict[str, list[str]] = {}
+    if not date(2000, 1, 1) <= end <= date(2100, 12, 31):
+        errors["end"] = [_("截止日期应在 2000-01-01 到 2100-12-31 之间")]
     if class_code and class_code not in dict(class_choices()):
         errors["class_code"] = [_("没有这个警情大类：%(code)s") % {"code": class_code}]
     if not hs.MIN_RESOLUTION <= resolution <= hs.MAX_RESOLUTION:
@@ -226,7 +228,7 @@ def station_hotspots(
     """
     if resolution is None:
         resolution = station_resolution(station_id)
-    _validate(resolution, window_days, windows, alpha, class_code)
+    _validate(end, resolution, window_days, windows, alpha, class_code)
     bounds = window_bounds(end, window_days, windows)
     lats, lngs, win = station_points(station_id=station_id, windows=bounds, class_code=class_code)
     result = hs.compute(

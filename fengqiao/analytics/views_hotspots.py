@@ -93,7 +93,8 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             class_code=values["class_code"],
         )
     except ValidationFailed as e:
-        messages.error(request, e.message)
+        details = "；".join(m for ms in e.fields.values() for m in ms)
+        messages.error(request, f"{e.message}{details}" if details else e.message)
     if not form.is_bound:
         form = HotspotFilter(
             initial={

@@ -220,6 +220,8 @@ def test_api_and_page_agree(j):
         {"window_days": 400},
         {"alpha": 1},
         {"end": "2026-13-01"},
+        {"end": "0001-01-01"},
+        {"end": "9999-12-31"},
         {"class_code": "abc"},
         {"station_id": 0},
     ],
@@ -249,3 +251,11 @@ def test_navigation_shows_hotspots_to_who_may_see_them(j):
     assert "热点" in [label for label, _url, _cur in resp.context["nav_items"]]
     resp = page_client(j.user("volunteer")).get("/")
     assert "热点" not in [label for label, _url, _cur in resp.context["nav_items"]]
+
+
+def test_page_shows_the_message_for_an_end_out_of_range_and_keeps_it(j):
+    resp = page_client(j.user("chief")).get(URL, {"end": "1999-12-31"})
+    assert resp.status_code == 200
+    assert resp.context["report"] is None
+    assert any("截止日期应在" in str(m) for m in resp.context["messages"])
+    assert b'value="1999-12-31"' in resp.content

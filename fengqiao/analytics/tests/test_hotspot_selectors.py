@@ -152,11 +152,13 @@ def test_station_hotspots_with_no_incidents_lists_nothing_hot(j):
         ({"window_days": 0}, "window_days"),
         ({"windows": 25}, "windows"),
         ({"alpha": 1.0}, "alpha"),
+        ({"end": date(1, 1, 1)}, "end"),
+        ({"end": date(9999, 12, 31)}, "end"),
     ],
 )
 def test_station_hotspots_rejects_bad_parameters(j, kwargs, field):
     with pytest.raises(ValidationFailed) as e:
-        station_hotspots(station_id=j.station.pk, end=END, **kwargs)
+        station_hotspots(station_id=j.station.pk, **{"end": END, **kwargs})
     assert field in e.value.fields
 
 
