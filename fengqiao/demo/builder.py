@@ -25,6 +25,7 @@ from fengqiao.core.search import search_index
 from fengqiao.core.text import search_document
 from fengqiao.demo.disputes import load_disputes
 from fengqiao.demo.geography import GRID_SIZE, Ground, build_ground, geojson, split_contiguous
+from fengqiao.demo.incidents import load_incidents
 from fengqiao.demo.places import LEIFENG_COUNTS, NEIGHBOUR_COUNTS, PlacePlan, plan_places
 from fengqiao.demo.plan import (
     ACTOR,
@@ -324,6 +325,7 @@ def load_demo() -> LoadResult:
         officer_of_grid = _load_police_grids(grounds, areas, officers, result)
         _load_places(grounds, areas, officer_of_grid, result)
         result.created.update(load_disputes(station=areas.by_code[LEIFENG.code]))
+        result.created.update(load_incidents(station=areas.by_code[LEIFENG.code]))
     return result
 
 
