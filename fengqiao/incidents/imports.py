@@ -14,6 +14,7 @@ import csv
 import hashlib
 import heapq
 import hmac
+import io
 import logging
 import re
 import uuid
@@ -398,10 +399,12 @@ def import_create(
     mapping: dict[str, str] | None = None,
     keep_callers: bool = False,
     start: bool = False,
+    queue: bool = True,
     check_size: bool = True,
 ) -> ImportJob:
     """Store an upload, detect its encoding, propose the column mapping and create the job;
-    with `start`, check the mapping and queue the import at once (the API, the command)."""
+    with `start`, check the mapping and queue the import at once (the API); the command
+    passes queue=False and runs it in the foreground."""
     station = Area.objects.filter(pk=station_id, kind="station").first()
     if station is None:
         raise ValidationFailed(_("派出所不存在。"), fields={"station": [_("派出所不存在")]})
@@ -461,7 +464,7 @@ def import_create(
             station_id=station.pk,
             changes={"file": job.original_name, "format": kind, "encoding": encoding},
         )
-        if start:
+        if start and queue:
             _queue(job.pk)
     return job
 
@@ -1236,3 +1239,35 @@ def _finish(job: ImportJob, status: str, message: str, *, audit: bool = True) ->
                 changes={"rows": job.processed_rows, "bad_rows": job.error_count},
             )
     return job
+
+
+def error_report(job: ImportJob) -> IO[bytes]:
+    """Return the job's error report as CSV (UTF-8 with BOM, which Excel opens): every error
+    when the run kept its file, else the errors stored on the job."""
+    path = errors_path(job)
+    if path.exists():
+        return path.open("rb")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([_("行号"), _("列"), _("问题")])
+    for e in job.errors:
+        writer.writerow([e.get("row"), e.get("column"), e.get("message")])
+    return io.BytesIO(out.getvalue().encode("utf-8-sig"))
+
+
+def preview(job: ImportJob, rows: int = 5) -> list[list[str]]:
+    """Return the first data rows of a stored upload, for the mapping form."""
+    path = Path(settings.MEDIA_ROOT) / job.stored_path
+    if not job.stored_path or not path.exists():
+        return []
+    header_line = int(job.mapping.get("header_line", 1))
+    out: list[list[str]] = []
+    try:
+        for line, cells in records(path, job.file_format, job.encoding):
+            if line > header_line and any(c.strip() for c in cells):
+                out.append([c.strip()[:60] for c in cells])
+                if len(out) >= rows:
+                    break
+    except ValidationFailed:
+        pass
+    return out

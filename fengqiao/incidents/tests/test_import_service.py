@@ -10,7 +10,7 @@ from fengqiao.core.audit import AuditEntry
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.models import CaseCounter
 from fengqiao.incidents import imports
-from fengqiao.incidents.models import Incident, IncidentDaily, ImportJob
+from fengqiao.incidents.models import ImportJob, Incident, IncidentDaily
 from fengqiao.incidents.repeats import address_key, caller_index
 from fengqiao.incidents.tests.test_import_kit import (
     csv_bytes,
