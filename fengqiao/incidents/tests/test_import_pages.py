@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fengqiao.core.audit import AuditEntry
-from fengqiao.incidents.models import Incident, ImportJob
+from fengqiao.incidents.models import ImportJob, Incident
 from fengqiao.incidents.tests.test_import_kit import (
     csv_bytes,
     media,  # noqa: F401 - fixture
