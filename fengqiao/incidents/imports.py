@@ -599,9 +599,9 @@ def parse_time(text: str, tz: Any) -> datetime | None:
         m = _TIME.match(text) or _TIME14.match(text)
         if m is None:
             return None
-        parts = [int(p) if p else 0 for p in m.groups()]
+        y, mo, d, h, mi, sec = (int(p) if p else 0 for p in m.groups())
         try:
-            value = datetime(*parts)  # type: ignore[misc]
+            value = datetime(y, mo, d, h, mi, sec)
         except ValueError:
             return None
     if value.tzinfo is None:
@@ -783,12 +783,12 @@ class Checker:
         )
         linkage = self._code("linkage", get("linkage", ""), _LINKAGES, "", errors, line)
         external_id, address, team = get("external_id", ""), get("address", ""), get("team", "")
-        for key, value, limit in (
+        for key, given, limit in (
             ("external_id", external_id, 40),
             ("address", address, 200),
             ("team", team, 60),
         ):
-            if len(value) > limit:
+            if len(given) > limit:
                 errors.append(
                     RowError(
                         line,
@@ -828,11 +828,11 @@ class Checker:
             return None, errors
         occurred = occurred or reported
         closed = times["closed_at"] or steps[-1][1]
-        key = self.addresses.get(address)
-        if key is None:
+        folded = self.addresses.get(address)
+        if folded is None:
             if len(self.addresses) > 200_000:
                 self.addresses.clear()
-            key = self.addresses[address] = address_key(address)
+            folded = self.addresses[address] = address_key(address)
         name, phone = get("caller_name", ""), get("caller_phone", "")
         if self.keep_callers:
             caller_name = encrypt(name) if name else ""
@@ -849,7 +849,7 @@ class Checker:
             self.ts(reported),
             self.ts(occurred),
             address,
-            key,
+            folded,
             lat,
             lng,
             area[0] if area else None,
