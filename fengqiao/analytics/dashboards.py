@@ -1,9 +1,10 @@
 """Incident dashboards (警情统计): every figure read from the incident rollups.
 
 `dashboard` reads `IncidentMonthly` for the whole months of the range and `IncidentDaily` /
-`IncidentHourly` for the days at its edges, so a year of a station's figures reads a few
-hundred rows. `dashboard_from_incidents` computes the very same figures by GROUP BY over the
-incident table (the benchmark's baseline and the tests' yardstick). Both go through
+`IncidentHourly` for the days at its edges (see `dashboard_sources`), so a year of a
+station's figures reads a few hundred rows in one round trip. `dashboard_from_incidents`
+computes the very same figures by GROUP BY over the incident table (the benchmark's baseline
+and the tests' yardstick). Both go through
 `_assemble`, so they differ only in where the counts come from.
 
 The selectors `class_counts`, `grid_counts`, `community_counts`, `hour_dow_counts` and
@@ -21,37 +22,33 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, Q, Sum
-from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, TruncMonth
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import scope_for
+from fengqiao.analytics.dashboard_sources import (
+    INCIDENTS,
+    ROLLUPS,
+    Counts,
+    Source,
+    add_months,
+)
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.disputes import report as dispute_report
 from fengqiao.disputes import rollups as dispute_rollups
 from fengqiao.disputes.models import DisputeDaily
-from fengqiao.incidents.models import (
-    Incident,
-    IncidentCategory,
-    IncidentDaily,
-    IncidentHourly,
-    IncidentMonthly,
-)
-from fengqiao.incidents.rollups import day_bounds, hour_dow_key, month_end, month_start
+from fengqiao.incidents.models import IncidentCategory
+from fengqiao.incidents.rollups import hour_dow_key, month_start
 
 PERM = "dashboard.view"
 # The figures a station is judged by: burglary and telecom fraud, year on year.
 HEADLINE_CODES = ("100101", "100401")
 MAX_DAYS = 3 * 366 + 1
-CUR_DIMS = ("category", "class", "grid", "community", "hour_dow")
-LY_DIMS = ("category", "class")
-
-Counts = dict[str, dict[int, list[int]]]  # dim → key → [count, valid]
 
 
 @dataclass(frozen=True)
@@ -156,169 +153,6 @@ def check_period(first: date, last: date) -> None:
         )
 
 
-def add_months(month: date, n: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return date(y, m + 1, 1)
-
-
-def split_period(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """Return the whole months inside first..last and the runs of days left at its edges."""
-    months: list[date] = []
-    edges: list[tuple[date, date]] = []
-    m = month_start(first)
-    while m <= last:
-        lo, hi = max(m, first), min(month_end(m), last)
-        if lo == m and hi == month_end(m):
-            months.append(m)
-        else:
-            edges.append((lo, hi))
-        m = add_months(m, 1)
-    return months, edges
-
-
-# --- where the counts come from ---
-
-
-class Source(Protocol):
-    def marginals(
-        self, ids: tuple[int, ...], first: date, last: date, dims: Iterable[str]
-    ) -> Counts: ...
-
-    def class_months(
-        self, ids: tuple[int, ...], first: date, last: date
-    ) -> dict[tuple[date, str], int]: ...
-
-
-def _counts(dims: Iterable[str]) -> Counts:
-    return {d: defaultdict(lambda: [0, 0]) for d in dims}
-
-
-def _add(target: dict[int, list[int]], key: Any, n: Any, v: Any) -> None:
-    row = target[int(key)]
-    row[0] += int(n or 0)
-    row[1] += int(v or 0)
-
-
-_DAILY_COLS = {
-    "category": "category_id",
-    "class": "class_code",
-    "grid": "area_id",
-    "community": "community_id",
-}
-
-
-class RollupSource:
-    """Counts read from IncidentMonthly (whole months) and IncidentDaily/Hourly (edges)."""
-
-    def marginals(
-        self, ids: tuple[int, ...], first: date, last: date, dims: Iterable[str]
-    ) -> Counts:
-        dims = tuple(dims)
-        out = _counts(dims)
-        months, edges = split_period(first, last)
-        if months:
-            rows = (
-                IncidentMonthly.objects.filter(
-                    station_id__in=ids, dim__in=dims, month__gte=months[0], month__lte=months[-1]
-                )
-                .order_by()
-                .values_list("dim", "key")
-                .annotate(n=Sum("count"), v=Sum("valid"))
-            )
-            for dim, key, n, v in rows:
-                _add(out[dim], key, n, v)
-        if not edges:
-            return out
-        on_edges = Q()
-        for lo, hi in edges:
-            on_edges |= Q(day__gte=lo, day__lte=hi)
-        daily = IncidentDaily.objects.filter(on_edges, station_id__in=ids).order_by()
-        for dim in dims:
-            if dim == "hour_dow":
-                hourly = (
-                    IncidentHourly.objects.filter(on_edges, station_id__in=ids)
-                    .order_by()
-                    .annotate(w=ExtractIsoWeekDay("day"))
-                    .values_list("w", "hour")
-                    .annotate(n=Sum("count"))
-                )
-                for w, hour, n in hourly:
-                    _add(out[dim], hour_dow_key(w, hour), n, 0)
-                continue
-            for key, n, v in daily.values_list(_DAILY_COLS[dim]).annotate(
-                n=Sum("count"), v=Sum("valid")
-            ):
-                _add(out[dim], key, n, v)
-        return out
-
-    def class_months(
-        self, ids: tuple[int, ...], first: date, last: date
-    ) -> dict[tuple[date, str], int]:
-        rows = (
-            IncidentMonthly.objects.filter(
-                station_id__in=ids, dim="class", month__gte=first, month__lte=last
-            )
-            .order_by()
-            .values_list("month", "key")
-            .annotate(n=Sum("count"))
-        )
-        return {(m, f"{k:06d}"): int(n) for m, k, n in rows}
-
-
-class IncidentSource:
-    """The same counts by GROUP BY over the incident table (the baseline)."""
-
-    def marginals(
-        self, ids: tuple[int, ...], first: date, last: date, dims: Iterable[str]
-    ) -> Counts:
-        dims = tuple(dims)
-        out = _counts(dims)
-        start, end = day_bounds(first, last)
-        tz = timezone.get_default_timezone()
-        qs = Incident.objects.filter(
-            station_id__in=ids, reported_at__gte=start, reported_at__lt=end
-        ).order_by()
-        valid = Sum(Cast("valid", IntegerField()))
-        for dim in dims:
-            if dim == "hour_dow":
-                rows = (
-                    qs.annotate(
-                        w=ExtractIsoWeekDay("reported_at", tzinfo=tz),
-                        h=ExtractHour("reported_at", tzinfo=tz),
-                    )
-                    .values_list("w", "h")
-                    .annotate(n=Count("id"))
-                )
-                for w, h, n in rows:
-                    _add(out[dim], hour_dow_key(w, h), n, 0)
-                continue
-            for key, n, v in qs.values_list(_DAILY_COLS[dim]).annotate(n=Count("id"), v=valid):
-                _add(out[dim], key, n, v)
-        return out
-
-    def class_months(
-        self, ids: tuple[int, ...], first: date, last: date
-    ) -> dict[tuple[date, str], int]:
-        tz = timezone.get_default_timezone()
-        start, end = day_bounds(first, month_end(last))
-        rows = (
-            Incident.objects.filter(station_id__in=ids, reported_at__gte=start, reported_at__lt=end)
-            .order_by()
-            .annotate(m=TruncMonth("reported_at", tzinfo=tz))
-            .values_list("m", "class_code")
-            .annotate(n=Count("id"))
-        )
-        out: dict[tuple[date, str], int] = defaultdict(int)
-        for m, code, n in rows:
-            month = m.astimezone(tz).date() if hasattr(m, "astimezone") else m
-            out[(month, code)] += int(n)
-        return out
-
-
-ROLLUPS = RollupSource()
-INCIDENTS = IncidentSource()
-
-
 # --- selectors for other parts (rollups only; station ids already checked) ---
 
 
@@ -381,7 +215,7 @@ def category_tree() -> dict[int, tuple[str, str, int | None]]:
     hit = _TREE.get("rows")
     if hit is not None and now - hit[0] < TREE_TTL:
         return hit[1]
-    rows = {
+    rows: dict[int, tuple[str, str, int | None]] = {
         pk: (code, name, parent)
         for pk, code, name, parent in IncidentCategory.objects.order_by("sort", "code").values_list(
             "pk", "code", "name", "parent_id"
@@ -479,10 +313,9 @@ def _gather(source: Source, scope: DashboardScope, first: date, last: date) -> d
     check_period(first, last)
     ids = scope.station_ids
     ly_first, ly_last = year_earlier(first), year_earlier(last)
-    cur = source.marginals(ids, first, last, CUR_DIMS)
-    ly = source.marginals(ids, ly_first, ly_last, LY_DIMS)
     m_first, m_last = month_start(first), month_start(last)
-    months = source.class_months(ids, add_months(m_first, -12), m_last)
+    trend = (add_months(m_first, -12), m_last)
+    cur, ly, months = source.fetch(ids, (first, last), (ly_first, ly_last), trend)
     sat = _satisfaction(ids, {"now": (first, last), "then": (ly_first, ly_last)})
     return _assemble(scope, first, last, cur, ly, months, sat, _areas(ids))
 
@@ -530,7 +363,7 @@ def _assemble(
     tree = category_tree()
     names = {code: name for code, name, _p in tree.values()}
     multi = len(scope.station_ids) > 1
-    station_names = {}
+    station_names: dict[int | None, str] = {}
     if multi:
         station_names = dict(
             Area.objects.filter(pk__in=scope.station_ids).values_list("pk", "name")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fengqiao.analytics import dashboards
+from fengqiao.analytics.dashboard_sources import split_period
 from fengqiao.analytics.dashboards import (
     DashboardScope,
     change,
@@ -17,7 +18,6 @@ from fengqiao.analytics.dashboards import (
     dashboard_for,
     dashboard_from_incidents,
     grid_counts,
-    split_period,
     year_earlier,
 )
 from fengqiao.core.errors import ValidationFailed
