@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("场所"), reverse("areas:place_list")))
     if user_can(user, "dispute.view"):
         items.append((_("矛盾纠纷"), reverse("disputes:dispute_list")))
+    if user_can(user, "incident.view"):
+        items.append((_("警情"), reverse("incidents:incident_list")))
     if user_can(user, "dispute.intake"):
         items.append((_("排查走访"), reverse("disputes:visit_list")))
     if user_can(user, "dispute.handle"):

@@ -19,12 +19,14 @@ from fengqiao.areas.services import pii_reveal
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.selectors import audit_page
 from fengqiao.disputes.access import access_mediator, access_party
+from fengqiao.incidents.access import access_incident
 
 # Aggregates whose personal data may be revealed, each with the access check that guards it.
 REVEALABLE: dict[str, Callable[..., Any]] = {
     "areas.place": access_place,
     "disputes.party": access_party,
     "disputes.mediator": access_mediator,
+    "incidents.incident": access_incident,
 }
 
 # On the audit page a change value is cut to this many characters and the whole entry to this
