@@ -982,8 +982,8 @@ class Planner:
             and timezone.localdate(p.at) == yesterday
         ]
         late.sort(key=lambda p: p.at, reverse=True)
-        states = (Status.RECEIVED, Status.RECEIVED, Status.DISPATCHED, Status.DISPATCHED)
-        states += (Status.ON_SCENE, Status.ON_SCENE)
+        states: tuple[Status, ...] = (Status.RECEIVED, Status.RECEIVED, Status.DISPATCHED)
+        states += (Status.DISPATCHED, Status.ON_SCENE, Status.ON_SCENE)
         for p, state in zip(late, states, strict=False):
             _open(p, state)
         for p in self.plans:
@@ -1037,6 +1037,7 @@ def _row(
     p: Plan, ground: IncidentGround, number: str, external_id: str, clerk: User | None
 ) -> Incident:
     category = ground.categories[p.code]
+    assert p.community_id is not None and p.grid_id is not None  # every plan is placed by now
     return Incident(
         station=ground.station,
         community_id=p.community_id,

@@ -107,7 +107,7 @@ def reflag(
         groups: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
         blank: set[int] = set()
         for r in rows:
-            key = r[col]
+            key = str(r[col]) if r[col] else ""
             if narrowed and key != wanted:
                 continue
             if key:

@@ -176,7 +176,7 @@ def _month_queries(station_ids: list[int] | None, months: list[date] | None) -> 
         first, last = min(months), month_end(max(months))
         daily = daily.filter(day__gte=first, day__lte=last)
         hourly = hourly.filter(day__gte=first, day__lte=last)
-    out = []
+    out: list[Any] = []
     for dim, col in DAILY_DIMS.items():
         out.append(
             daily.order_by()

@@ -83,7 +83,7 @@ def category_tree(*, active_only: bool = True) -> list[dict[str, Any]]:
     rows = IncidentCategory.objects.order_by("sort", "code")
     if active_only:
         rows = rows.filter(active=True)
-    nodes = {
+    nodes: dict[int, dict[str, Any]] = {
         c.pk: {
             "code": c.code,
             "name": c.name,
