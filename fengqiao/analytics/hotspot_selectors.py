@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -204,9 +205,17 @@ def station_points(
         output_field=IntegerField(),
     )
     rows = qs.annotate(w=window).values_list("lat", "lng", "w").order_by()
-    flat = np.fromiter(
-        itertools.chain.from_iterable(rows.iterator(chunk_size=20000)), dtype="float64"
-    ).reshape(-1, 3)
+    # Plain floats and an integer need no converters: fetch through the cursor in chunks,
+    # skipping the per-row work of the queryset iterator (a third of the time at 1M rows).
+    sql, params = rows.query.sql_with_params()
+    parts = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(50_000):
+            parts.append(
+                np.fromiter(itertools.chain.from_iterable(chunk), dtype="float64").reshape(-1, 3)
+            )
+    flat = np.concatenate(parts) if parts else np.empty((0, 3), dtype="float64")
     return flat[:, 0], flat[:, 1], flat[:, 2].astype("int64")
 
 
