@@ -123,6 +123,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "narrowed": bool(form.errors) or any(form.filters().values()),
         "can_intake": user_can(request.user, "incident.intake"),
         "can_configure": user_can(request.user, "incident.configure"),
+        "can_import": user_can(request.user, "incident.import"),
     }
     return render(request, "incidents/incident_list.html", context)
 

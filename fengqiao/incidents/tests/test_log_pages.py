@@ -332,6 +332,8 @@ def test_settings_page_matrix(j, other, role, get, post):
 
 def test_nav_shows_incidents_to_those_who_may_see_them(j, other):
     assert "/incidents/" in as_user(j, other, "officer").get("/").content.decode()
+    listing = as_user(j, other, "officer").get("/incidents/").content.decode()
+    assert 'href="/incidents/imports/"' in listing
     assert 'href="/incidents/"' not in as_user(j, other, "volunteer").get("/").content.decode()
 
 
