@@ -18,14 +18,15 @@ dashboard covers whole stations: one station or the sum of a district's stations
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,11 +78,28 @@ def dashboard_stations(user: Any) -> list[Area]:
     return list(qs.order_by("code", "id"))
 
 
+def whole_districts(stations: list[Area]) -> set[int]:
+    """Return the districts of which the user sees every station (so may see the sum)."""
+    parents = {s.parent_id for s in stations if s.parent and s.parent.kind == "district"}
+    if not parents:
+        return set()
+    seen = Counter(s.parent_id for s in stations)
+    totals = (
+        Area.objects.filter(parent_id__in=parents, kind="station")
+        .values_list("parent_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {pk for pk, n in totals if seen[pk] == n}
+
+
 def dashboard_choices(stations: list[Area]) -> list[dict[str, Any]]:
-    """Return the districts (of two or more stations) and stations to pick, districts first."""
+    """Return the whole districts (of two or more stations) and stations to pick, districts
+    first."""
+    whole = whole_districts(stations)
     districts: dict[int, Area] = {}
     for s in stations:
-        if s.parent is not None and s.parent.kind == "district":
+        if s.parent is not None and s.parent_id in whole:
             districts.setdefault(s.parent.pk, s.parent)
     choices = [
         {"id": d.pk, "kind": "district", "label": d.name}
@@ -97,27 +115,38 @@ def dashboard_scope(
 ) -> DashboardScope:
     """Return the stations to sum for `area_id` (a station or a district), or the default.
 
-    The default is the user's only station, else the district of their stations. Raises
-    PermissionDenied without `dashboard.view` or for an area outside the user's scope (the
-    same answer for a missing area).
+    The default is the user's only station, else the district of their stations when they
+    see all of it, else their first station. A district sums all its stations, so only a
+    user who sees every one of them may see it. Raises PermissionDenied without
+    `dashboard.view` or for an area outside the user's scope (the same answer for a missing
+    area).
     """
     stations = dashboard_stations(user) if stations is None else stations
     if not stations:
         raise PermissionDenied(_("您无权查看警情统计。"))
     if area_id is None:
         area_id = stations[0].pk
-        if len(stations) > 1 and stations[0].parent_id is not None:
+        if len(stations) > 1 and stations[0].parent_id in whole_districts(stations):
             area_id = stations[0].parent_id
     for s in stations:
         if s.pk == area_id:
             return DashboardScope((s.pk,), "station", s.pk, s.name)
     within = [s for s in stations if s.parent_id == area_id]
-    if within:
+    if within and area_id in whole_districts(stations):
         parent = within[0].parent
         return DashboardScope(
             tuple(s.pk for s in within), "district", area_id, parent.name if parent else ""
         )
     raise PermissionDenied(_("您无权查看该辖区的警情统计。"))
+
+
+def access_dashboard(user: Any, area_id: int | None) -> tuple[DashboardScope, list[Area]]:
+    """Return the scope to show and the user's stations, or 404 alike missing and forbidden."""
+    stations = dashboard_stations(user)
+    try:
+        return dashboard_scope(user, area_id, stations), stations
+    except PermissionDenied as e:
+        raise Http404(str(e)) from e
 
 
 # --- periods ---

@@ -1,0 +1,106 @@
+/* The dashboard's charts: data from the page's JSON (#dashboard-data), no inline JS. */
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  function chart(id, option) {
+    var el = document.getElementById(id);
+    if (!el || typeof echarts === "undefined") return null;
+    var c = echarts.init(el, null, { renderer: "canvas" });
+    c.setOption(option);
+    window.addEventListener("resize", function () { c.resize(); });
+    el.setAttribute("data-drawn", "1");
+    return c;
+  }
+
+  function pct(v) {
+    if (v === null || v === undefined) return "—";
+    return (v > 0 ? "+" : "") + (v * 100).toFixed(1) + "%";
+  }
+
+  ready(function () {
+    var node = document.getElementById("dashboard-data");
+    if (!node) return;
+    var data = JSON.parse(node.textContent);
+    var titles = document.getElementById("dashboard-chart-titles").dataset;
+    var L = data.labels;
+    var small = window.innerWidth < 576;
+    var grid = { left: 10, right: 10, top: 40, bottom: 30, containLabel: true };
+    var title = function (t) { return { text: t, textStyle: { fontSize: 14 } }; };
+
+    chart("chart-classes", {
+      title: title(titles.classes),
+      tooltip: {
+        trigger: "axis",
+        formatter: function (ps) {
+          var c = data.classes[ps[0].dataIndex];
+          return c.name + "<br>" + L.now + " " + c.now + "<br>" + L.then + " " + c.then +
+            "<br>" + L.yoy + " " + pct(c.yoy);
+        }
+      },
+      legend: { bottom: 0 },
+      grid: grid,
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: data.classes.map(function (c) { return c.name; }) },
+      series: [
+        { name: L.now, type: "bar", data: data.classes.map(function (c) { return c.now; }),
+          label: { show: !small, position: "right", formatter: function (p) { return pct(data.classes[p.dataIndex].yoy); } } },
+        { name: L.then, type: "bar", data: data.classes.map(function (c) { return c.then; }) }
+      ]
+    });
+
+    var t = data.trend;
+    chart("chart-trend", {
+      title: title(titles.trend),
+      tooltip: {
+        trigger: "axis",
+        formatter: function (ps) {
+          var i = ps[0].dataIndex;
+          var lines = [t.months[i], L.total + " " + t.total.counts[i] + "（" + L.mom + " " +
+            pct(t.total.mom[i]) + "，" + L.yoy + " " + pct(t.total.yoy[i]) + "）"];
+          t.classes.forEach(function (s) {
+            if (s.counts[i]) lines.push(s.name + " " + s.counts[i] + "（" + L.yoy + " " + pct(s.yoy[i]) + "）");
+          });
+          return lines.join("<br>");
+        }
+      },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: 10, right: 10, top: 40, bottom: 40, containLabel: true },
+      xAxis: { type: "category", data: t.months },
+      yAxis: [{ type: "value", minInterval: 1 }],
+      series: [{ name: L.total, type: "line", data: t.total.counts, z: 3 }].concat(
+        t.classes.map(function (s) { return { name: s.name, type: "bar", stack: "classes", data: s.counts }; })
+      )
+    });
+
+    var max = data.heatmap.reduce(function (m, c) { return Math.max(m, c[2]); }, 0);
+    var hours = [];
+    for (var h = 0; h < 24; h++) hours.push(h);
+    chart("chart-heatmap", {
+      title: title(titles.heatmap),
+      tooltip: {
+        formatter: function (p) {
+          return data.weekdays[p.value[1]] + " " + p.value[0] + ":00 — " + L.count + " " + p.value[2];
+        }
+      },
+      grid: { left: 10, right: 10, top: 40, bottom: 50, containLabel: true },
+      xAxis: { type: "category", data: hours, splitArea: { show: true } },
+      yAxis: { type: "category", data: data.weekdays, splitArea: { show: true } },
+      visualMap: { min: 0, max: Math.max(max, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0, itemHeight: small ? 80 : 140 },
+      series: [{ type: "heatmap", data: data.heatmap }]
+    });
+
+    chart("chart-grids", {
+      title: title(titles.grids),
+      tooltip: { trigger: "axis" },
+      grid: grid,
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", inverse: true, data: data.grids.map(function (g) { return g.name; }) },
+      series: [{ name: L.count, type: "bar", data: data.grids.map(function (g) { return g.count; }) }]
+    });
+  });
+})();
