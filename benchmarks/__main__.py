@@ -14,6 +14,7 @@ MODULES = [
     "benchmarks.disputes_intake",
     "benchmarks.disputes_report",
     "benchmarks.incidents_hotspots",
+    "benchmarks.incidents_import",
 ]
 
 
