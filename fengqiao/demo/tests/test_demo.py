@@ -26,6 +26,7 @@ from fengqiao.core.text import to_simplified
 from fengqiao.demo.geography import build_ground, connected, geojson
 from fengqiao.demo.places import LEIFENG_COUNTS, plan_places
 from fengqiao.demo.plan import DISTRICT_CODE, DONGFANGHONG, LEIFENG, SEED
+from fengqiao.demo.tests.kit import ensure_code_lists
 
 pytestmark = pytest.mark.django_db  # each test runs in a savepoint inside the module's load
 
@@ -44,14 +45,7 @@ class Loaded:
 def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Loaded]:
     """Load the demo once for the module, in a transaction rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        # A transactional test on this worker may have flushed the migrations' code lists.
-        from fengqiao.areas.kinds import load_place_kinds
-        from fengqiao.areas.models import PlaceKind
-        from fengqiao.disputes.tests.kit import ensure_codes
-
-        if not PlaceKind.objects.exists():
-            load_place_kinds(PlaceKind)
-        ensure_codes()
+        ensure_code_lists()
         out = io.StringIO()
         call_command("demo_load", stdout=out)
         yield Loaded(

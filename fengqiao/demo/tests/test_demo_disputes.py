@@ -23,6 +23,7 @@ from fengqiao.core.search import search_filter
 from fengqiao.demo.dispute_texts import SCENARIOS
 from fengqiao.demo.disputes import KEY_PREFIX, load_disputes
 from fengqiao.demo.plan import LEIFENG
+from fengqiao.demo.tests.kit import ensure_code_lists
 from fengqiao.disputes.choices import (
     Channel,
     Colour,
@@ -56,13 +57,7 @@ pytestmark = pytest.mark.django_db  # each test runs in a savepoint inside the m
 def station(django_db_setup: None, django_db_blocker: Any) -> Iterator[Area]:
     """Load the whole demo once for the module, in a transaction rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        from fengqiao.areas.kinds import load_place_kinds
-        from fengqiao.areas.models import PlaceKind
-        from fengqiao.disputes.tests.kit import ensure_codes
-
-        if not PlaceKind.objects.exists():
-            load_place_kinds(PlaceKind)
-        ensure_codes()
+        ensure_code_lists()
         call_command("demo_load", stdout=io.StringIO())
         yield Area.objects.get(code=LEIFENG.code)
         transaction.set_rollback(True)
