@@ -1026,7 +1026,10 @@ class Planner:
         mediator = self._mediator(st, rule)
         if mediator is None:
             return
-        t = self._cap(t + timedelta(hours=rng.uniform(0.2, 20)))
+        hours = rng.uniform(0.2, 20)
+        if st.seed == "wages":  # settled the day it came in: routed within the hour
+            hours = min(hours, 1.0)
+        t = self._cap(t + timedelta(hours=hours))
         d.routing_rule = rule
         d.channel = rule.channel if rule else Channel.COMMUNITY
         if st.seed == "fight":
