@@ -36,6 +36,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((_("调解员"), reverse("disputes:mediator_list")))
     if user_can(user, "dispute.route"):
         items.append((_("延期审批"), reverse("disputes:extension_list")))
+    if user_can(user, "briefing.view"):
+        items.append((_("晨会研判"), reverse("analytics:briefing_list")))
+    if user_can(user, "order.handle"):
+        items.append((_("警令"), reverse("analytics:order_list")))
+    if user_can(user, "dashboard.view"):
+        items.append((_("数据看板"), reverse("analytics:dashboard")))
     if user_can(user, "hotspot.view"):
         items.append((_("热点"), reverse("analytics:hotspots")))
     if user_can(user, "account.manage"):

@@ -352,3 +352,23 @@ def test_admin_edits_of_the_code_tree_are_audited(client, j):
     cat.refresh_from_db()
     assert cat.name == "打架斗殴（含互殴）" and cat.code == "200100"
     assert AuditEntry.objects.filter(action="incidents.incidentcategory.changed_in_admin").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("volunteer", set()),
+        (
+            "officer",
+            {"/analytics/briefings/", "/analytics/briefings/orders/", "/analytics/dashboard/"},
+        ),
+        (
+            "chief",
+            {"/analytics/briefings/", "/analytics/briefings/orders/", "/analytics/dashboard/"},
+        ),
+    ],
+)
+def test_nav_shows_the_command_room_to_those_who_may_use_it(j, other, role, shown):
+    html = as_user(j, other, role).get("/").content.decode()
+    wanted = {"/analytics/briefings/", "/analytics/briefings/orders/", "/analytics/dashboard/"}
+    assert {url for url in wanted if f'href="{url}"' in html} == shown
