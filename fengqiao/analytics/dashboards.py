@@ -449,8 +449,12 @@ def _assemble(
             }
         )
 
+    by_month: dict[date, int] = defaultdict(int)
+    for (m2, _c), n in months.items():
+        by_month[m2] += n
+
     def month_total(mo: date) -> int:
-        return sum(n for (m2, _c), n in months.items() if m2 == mo)
+        return by_month.get(mo, 0)
 
     total_series = {
         "counts": [month_total(mo) for mo in trend_months],
