@@ -221,3 +221,28 @@ def test_hotspots_are_the_hot_cells_of_station_hotspots(j):
 
 def test_no_patrol_section_until_patrols_are_recorded(j):
     assert "patrols" not in briefing_content(station_id=j.station.pk, day=D)
+
+
+def test_the_whole_briefing_reads_a_fixed_number_of_queries(j, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def night(n: int) -> None:
+        y = D - timedelta(days=1)
+        for k in range(n):
+            incident(j, at(y - timedelta(days=k % 5), 20), grid=k % 4, address="枫桥路8号")
+            incident(j, at(y, 22), caller_name="张三丰", caller_phone="13812345678")
+
+    # Given a night with repeats, then one with five times as many incidents
+    night(3)
+    rollup_rebuild()
+    with CaptureQueriesContext(connection) as small:
+        briefing_content(station_id=j.station.pk, day=D)
+    night(12)
+    rollup_rebuild()
+    # Then the larger night costs the same queries, a handful per section
+    with django_assert_max_num_queries(len(small)):
+        c = briefing_content(station_id=j.station.pk, day=D)
+    # Overnight: the 15 calls at 22:00 and the address incidents of yesterday (k = 0, 0, 5, 10)
+    assert c["overnight"]["count"] == 19 and c["repeats"]["callers"][0]["count"] == 15
+    assert len(small) <= 16
