@@ -15,6 +15,7 @@ MODULES = [
     "benchmarks.disputes_report",
     "benchmarks.incidents_hotspots",
     "benchmarks.incidents_import",
+    "benchmarks.incidents_dashboard",
 ]
 
 
