@@ -560,6 +560,7 @@ def errors_path(job: ImportJob) -> Path:
 # --- validating a row -------------------------------------------------------------------
 
 _T2S: dict[int, str] | None = None
+_TRADITIONAL: re.Pattern[str] | None = None
 
 
 def _t2s_table() -> dict[int, str]:
@@ -583,9 +584,20 @@ def _t2s_table() -> dict[int, str]:
     return _T2S
 
 
+def _traditional() -> re.Pattern[str]:
+    """Return a pattern matching any character the t2s table changes."""
+    global _TRADITIONAL
+    if _TRADITIONAL is None:
+        _TRADITIONAL = re.compile("[" + "".join(re.escape(chr(c)) for c in _t2s_table()) + "]")
+    return _TRADITIONAL
+
+
 def fold_text(text: str) -> str:
     """Return text folded as core.text.to_simplified folds it (character by character)."""
-    return _SPACE.sub(" ", text.translate(_t2s_table())).strip().lower()
+    # Most 110 text is simplified already: a regex scan costs a tenth of the translate.
+    if _traditional().search(text):
+        text = text.translate(_t2s_table())
+    return _SPACE.sub(" ", text).strip().lower()
 
 
 def _phone_digest() -> Callable[[str], str]:
@@ -686,7 +698,7 @@ class Checker:
         self.parents = {pk: parent for pk, parent in self.grids.values()}
         self.phone = _phone_digest()
         self.index = grid_index(self.station_id)
-        _t2s_table()
+        _traditional()
 
     def label(self, key: str) -> str:
         return self.labels.get(key) or str(FIELDS[key])
