@@ -90,14 +90,28 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 class Incident(BaseModel):
     """An incident (警情): a call or a finding, dispatched, attended and closed with a code."""
 
+    # The FK columns led by a composite index below carry no index of their own: every
+    # index on this table is paid again by each of a million imported rows.
     station = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("派出所")
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("派出所"),
+        db_index=False,
     )
     community = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("社区/村")
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("社区/村"),
+        db_index=False,
     )
     area = models.ForeignKey(
-        "areas.Area", on_delete=models.PROTECT, related_name="incidents", verbose_name=_("网格")
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("网格"),
+        db_index=False,
     )
     case_number = models.CharField(_("警情编号"), max_length=24)
     # The number in the 110 system or the export it came from (接警单号); "" when entered here.
@@ -133,6 +147,7 @@ class Incident(BaseModel):
         blank=True,
         related_name="+",
         verbose_name=_("处警民警"),
+        db_index=False,  # partial index below: most incidents name no officer
     )
     # The team sent, by name, until the patrol alliance keeps teams of its own.
     team = models.CharField(_("处警队伍"), max_length=60, blank=True)
@@ -153,6 +168,7 @@ class Incident(BaseModel):
         blank=True,
         related_name="+",
         verbose_name=_("转入纠纷"),
+        db_index=False,  # partial index below: few incidents become disputes
     )
 
     # Repeats (services): set when the address or the caller reached the station's threshold.
@@ -194,6 +210,12 @@ class Incident(BaseModel):
             # Repeats look back a few weeks at one address or one caller of the station.
             models.Index(fields=["station", "address_key", "reported_at"], name="incident_address"),
             models.Index(fields=["station", "caller_bidx", "reported_at"], name="incident_caller"),
+            models.Index(
+                fields=["officer"], name="incident_officer", condition=Q(officer__isnull=False)
+            ),
+            models.Index(
+                fields=["dispute"], name="incident_dispute", condition=Q(dispute__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
