@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from fengqiao.analytics import hotspot_selectors as sel
 from fengqiao.analytics.hotspots import MAX_RESOLUTION, MIN_RESOLUTION, TRENDS
 from fengqiao.core.errors import ValidationFailed
+from fengqiao.core.templatetags.localized import localized_from, localized_names
 
 # Colours of the classes, hottest first; the legend and the map use the same.
 TREND_COLOURS = {
@@ -54,7 +55,11 @@ class HotspotFilter(forms.Form):
         super().__init__(*args, **kw)
         class_field = self.fields["class_code"]
         assert isinstance(class_field, forms.ChoiceField)
-        class_field.choices = [("", _("全部大类")), *classes]
+        names = localized_names("incidents.IncidentCategory")
+        class_field.choices = [
+            ("", _("全部大类")),
+            *((code, localized_from(name, names)) for code, name in classes),
+        ]
 
 
 def _filters(request: HttpRequest, form: HotspotFilter) -> dict[str, Any]:

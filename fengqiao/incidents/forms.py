@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.areas.models import Area
+from fengqiao.core.templatetags.localized import localized_name
 from fengqiao.disputes.choices import Scale
 from fengqiao.disputes.intake_forms import (
     CTRL,
@@ -54,7 +55,7 @@ def category_choices() -> tuple[list[tuple[str, str]], list[Any], dict[str, tupl
     """Return the classes, the categories grouped by class, and code → (class, parent name)."""
     rows = list(IncidentCategory.objects.filter(active=True).order_by("sort", "code"))
     by_id = {c.pk: c for c in rows}
-    classes = [(c.code, f"{c.code} {c.name}") for c in rows if c.parent_id is None]
+    classes = [(c.code, f"{c.code} {localized_name(c)}") for c in rows if c.parent_id is None]
     groups: dict[str, list[tuple[str, str]]] = {code: [] for code, _label in classes}
     meta: dict[str, tuple[str, str]] = {}
     for c in rows:
@@ -63,8 +64,9 @@ def category_choices() -> tuple[list[tuple[str, str]], list[Any], dict[str, tupl
         parent = by_id.get(c.parent_id)
         sub = parent is not None and parent.parent_id is not None
         # A subcategory is indented under its category: one select, the tree still readable.
-        groups[c.class_code].append((c.code, f"{'　' if sub else ''}{c.code} {c.name}"))
-        meta[c.code] = (c.class_code, parent.name if parent else "")
+        label = f"{'　' if sub else ''}{c.code} {localized_name(c)}"
+        groups[c.class_code].append((c.code, label))
+        meta[c.code] = (c.class_code, localized_name(parent))
     grouped = [(label, groups[code]) for code, label in classes if groups[code]]
     return classes, grouped, meta
 
@@ -395,10 +397,12 @@ class FilterForm(forms.Form):
             ("", _("全部")),
             *((str(g.pk), f"{g.parent.name if g.parent else ''} {g.name}".strip()) for g in grids),
         ]
-        rows = IncidentCategory.objects.order_by("sort", "code").only("code", "name", "parent_id")
+        rows = IncidentCategory.objects.order_by("sort", "code").only(
+            "code", "name", "name_en", "parent_id"
+        )
         self.fields["category"].choices = [  # type: ignore[attr-defined]
             ("", _("全部")),
-            *((c.code, f"{c.code} {c.name}") for c in rows),
+            *((c.code, f"{c.code} {localized_name(c)}") for c in rows),
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -28,6 +28,12 @@
     var data = JSON.parse(node.textContent);
     var titles = document.getElementById("dashboard-chart-titles").dataset;
     var L = data.labels;
+    // Category names come in Chinese; the page gives their English names when it is in English.
+    var namesNode = document.getElementById("category-names");
+    var names = namesNode ? JSON.parse(namesNode.textContent) || {} : {};
+    var name = function (n) { return names[n] || n; };
+    data.classes.forEach(function (c) { c.name = name(c.name); });
+    data.trend.classes.forEach(function (s) { s.name = name(s.name); });
     var small = window.innerWidth < 576;
     var grid = { left: 10, right: 10, top: 40, bottom: 30, containLabel: true };
     var title = function (t) { return { text: t, textStyle: { fontSize: 14 } }; };
