@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from fengqiao.analytics.hotspot_selectors import trend_label
 from fengqiao.analytics.models import Briefing
+from fengqiao.core.templatetags.localized import localized_from, localized_names
 
 
 def briefing_filename(briefing: Briefing) -> str:
@@ -47,6 +48,9 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -
 def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
     """Write the briefing's workbook to `fh`."""
     c = briefing.content
+    # The stored names and labels are Chinese; the workbook words them in the reader's language.
+    categories = localized_names("incidents.IncidentCategory")
+    dispute_types = localized_names("disputes.DisputeType")
     wb = Workbook()
     summary = wb.active
     summary.title = _("概况")
@@ -80,10 +84,10 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
             [
                 r["case_number"],
                 _local(r["reported_at"]),
-                r["category"],
+                localized_from(r["category"], categories),
                 r["grid"],
                 r["address"],
-                r["status_label"],
+                _(r["status_label"]) if r["status_label"] else "",
             ]
             for r in c["overnight"]["rows"]
         ],
@@ -106,7 +110,7 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
         [
             [
                 r["code"] or _("合计"),
-                r["name"] if r["level"] != "category" else f"  {r['name']}",
+                ("  " if r["level"] == "category" else "") + localized_from(r["name"], categories),
                 r["yesterday"],
                 r["day_before"],
                 r["week_mean"],
@@ -203,9 +207,9 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
         [
             [
                 r["case_number"],
-                r["type"],
-                r["grade_label"],
-                r["colour_label"],
+                localized_from(r["type"], dispute_types),
+                _(r["grade_label"]) if r["grade_label"] else "",
+                _(r["colour_label"]) if r["colour_label"] else "",
                 r["deadline"] or "",
                 r["overdue_days"],
                 r["mediator"],
