@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -51,6 +52,7 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
     # The stored names and labels are Chinese; the workbook words them in the reader's language.
     categories = localized_names("incidents.IncidentCategory")
     dispute_types = localized_names("disputes.DisputeType")
+    sep = pgettext("list separator", "、")
     wb = Workbook()
     summary = wb.active
     summary.title = _("概况")
@@ -173,7 +175,7 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
                 r["address"],
                 r["count"],
                 _local(r["last"]),
-                "、".join(i["case_number"] for i in r["incidents"]),
+                sep.join(i["case_number"] for i in r["incidents"]),
             ]
             for r in c["repeats"]["addresses"]
         ],
@@ -187,7 +189,7 @@ def write_briefing_xlsx(briefing: Briefing, fh: IO[bytes]) -> None:
                 r["name_masked"] or _("（未留姓名）"),
                 r["count"],
                 _local(r["last"]),
-                "、".join(i["case_number"] for i in r["incidents"]),
+                sep.join(i["case_number"] for i in r["incidents"]),
             ]
             for r in c["repeats"]["callers"]
         ],

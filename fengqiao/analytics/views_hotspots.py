@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengqiao.analytics import hotspot_selectors as sel
 from fengqiao.analytics.hotspots import MAX_RESOLUTION, MIN_RESOLUTION, TRENDS
@@ -39,7 +39,7 @@ class HotspotFilter(forms.Form):
     # Any id: a station out of reach is a 404 from access_hotspot_station, as a missing one.
     station = forms.IntegerField(label=gettext_lazy("派出所"), min_value=1, required=False)
     end = forms.DateField(
-        label=gettext_lazy("截止日期"),
+        label=pgettext_lazy("hotspots", "截止日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )

@@ -22,6 +22,11 @@
     return (v > 0 ? "+" : "") + (v * 100).toFixed(1) + "%";
   }
 
+  // Fill "{name}" slots of a worded template from the page.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
+  }
+
   ready(function () {
     var node = document.getElementById("dashboard-data");
     if (!node) return;
@@ -34,6 +39,9 @@
     var name = function (n) { return names[n] || n; };
     data.classes.forEach(function (c) { c.name = name(c.name); });
     data.trend.classes.forEach(function (s) { s.name = name(s.name); });
+    if (titles.weekdays) data.weekdays = titles.weekdays.split(",");
+    var tipTotal = titles.tipTotal || "{label} {count}（{mom}，{yoy}）";
+    var tipClass = titles.tipClass || "{label} {count}（{yoy}）";
     var small = window.innerWidth < 576;
     var grid = { left: 10, right: 10, top: 40, bottom: 30, containLabel: true };
     var title = function (t) { return { text: t, textStyle: { fontSize: 14 } }; };
@@ -66,10 +74,14 @@
         trigger: "axis",
         formatter: function (ps) {
           var i = ps[0].dataIndex;
-          var lines = [t.months[i], L.total + " " + t.total.counts[i] + "（" + L.mom + " " +
-            pct(t.total.mom[i]) + "，" + L.yoy + " " + pct(t.total.yoy[i]) + "）"];
+          var lines = [t.months[i], fill(tipTotal, {
+            label: L.total, count: t.total.counts[i],
+            mom: L.mom + " " + pct(t.total.mom[i]), yoy: L.yoy + " " + pct(t.total.yoy[i])
+          })];
           t.classes.forEach(function (s) {
-            if (s.counts[i]) lines.push(s.name + " " + s.counts[i] + "（" + L.yoy + " " + pct(s.yoy[i]) + "）");
+            if (s.counts[i]) {
+              lines.push(fill(tipClass, { label: s.name, count: s.counts[i], yoy: L.yoy + " " + pct(s.yoy[i]) }));
+            }
           });
           return lines.join("<br>");
         }

@@ -11,6 +11,12 @@
   var colours = data.colours || {};
   var legendNames = {};
   (data.legend || []).forEach(function (item) { legendNames[item.trend] = item.label; });
+  // The page's legend holds each class with its count, worded in the page's language.
+  var legendLines = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#hotspot-legend li[data-trend]"), function (li) {
+    legendLines[li.dataset.trend] = li.textContent.trim();
+  });
+  var sep = el.dataset.labelSep || ": ";
 
   var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tiles });
   el.leafletMap = map;  // for the browser tests
@@ -22,7 +28,7 @@
   var line = function (box, label, value) {
     var row = document.createElement("div");
     var b = document.createElement("strong");
-    b.textContent = label + "：";
+    b.textContent = label + sep;
     row.appendChild(b);
     row.appendChild(document.createTextNode(value == null ? "" : String(value)));
     box.appendChild(row);
@@ -52,7 +58,7 @@
       var title = document.createElement("code");
       title.textContent = p.h3;
       box.appendChild(title);
-      line(box, labels.trend || "类型", p.trend ? (legendNames[p.trend] || p.trend) : (labels.notHot || ""));
+      line(box, labels.trend || "trend", p.trend ? (legendNames[p.trend] || p.trend) : (labels.notHot || ""));
       line(box, labels.count || "count", p.count);
       line(box, labels.counts || "counts", (p.counts || []).join(" · "));
       line(box, labels.z || "z", Number(p.z).toFixed(2));
@@ -83,7 +89,7 @@
       var sw = document.createElement("span");
       sw.className = "hotspot-swatch hotspot-" + item.trend;
       row.appendChild(sw);
-      row.appendChild(document.createTextNode(" " + item.label + "（" + item.count + "）"));
+      row.appendChild(document.createTextNode(" " + (legendLines[item.trend] || item.label + " (" + item.count + ")")));
       div.appendChild(row);
     });
     return div;
