@@ -86,7 +86,7 @@ def test_stored_briefing_is_worded_at_display_and_left_as_stored(j):
     stored = Briefing.objects.get(pk=briefing.pk).content
     assert {r["category"] for r in stored["overnight"]["rows"]} == {"入室盗窃", "打架斗殴"}
     response = client_in(j, "en").get(f"/analytics/briefings/{briefing.pk}.xlsx")
-    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    wb = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     rows = list(wb.worksheets[1].iter_rows(values_only=True))
     assert {r[2] for r in rows[1:]} == {"Burglary", "Fighting"}
     assert {r[5] for r in rows[1:]} == {"Call received"}
