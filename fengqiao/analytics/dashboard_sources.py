@@ -1,7 +1,8 @@
 """Where the dashboard's counts come from: the incident rollups, or GROUP BY over incidents.
 
 `RollupSource` reads `IncidentMonthly` for the whole months of a range and `IncidentDaily` /
-`IncidentHourly` for the days at its edges, every part in one UNION ALL round trip.
+`IncidentHourly` for the days at its edges, every part (and the dispute follow-ups'
+satisfaction) in one UNION ALL round trip.
 `IncidentSource` counts the same by GROUP BY over the incident table (the baseline).
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from django.db import connection
@@ -22,6 +24,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
+from fengqiao.disputes.models import DisputeDaily
 from fengqiao.incidents.models import Incident, IncidentDaily, IncidentHourly, IncidentMonthly
 from fengqiao.incidents.rollups import day_bounds, hour_dow_key, month_end, month_start
 
@@ -51,10 +54,58 @@ def split_period(first: date, last: date) -> tuple[list[date], list[tuple[date, 
     return months, edges
 
 
+def local_today() -> date:
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+def _live_days(lo: date, hi: date, today: date) -> int:
+    """Return how many days of lo..hi are not after today (later days hold no incidents yet)."""
+    return max(0, (min(hi, today) - lo).days + 1)
+
+
+def plan_period(
+    first: date, last: date, today: date
+) -> tuple[list[date], list[tuple[date, date]], list[tuple[date, date]]]:
+    """Return the months to read whole, the runs of days to add and the runs to subtract.
+
+    A month the range covers in part is read as its days inside the range, or as the whole
+    month less its days outside when fewer of those are up to today. Either is exact: a month's
+    rollup is the sum of its days. The months stay consecutive: the whole months of the range
+    plus, maybe, the months at its two ends.
+    """
+    months, edges = split_period(first, last)
+    plus: list[tuple[date, date]] = []
+    minus: list[tuple[date, date]] = []
+    for lo, hi in edges:
+        m = month_start(lo)
+        outside = [
+            (a, b)
+            for a, b in ((m, lo - timedelta(days=1)), (hi + timedelta(days=1), month_end(m)))
+            if a <= b
+        ]
+        if sum(_live_days(a, b, today) for a, b in outside) < _live_days(lo, hi, today):
+            months.append(m)
+            minus += outside
+        else:
+            plus.append((lo, hi))
+    return sorted(months), plus, minus
+
+
 # --- where the counts come from ---
 
 
 Trend = dict[tuple[date, str], int]  # (month, class code) → count
+
+
+@dataclass
+class Fetched:
+    """Everything a dashboard counts: this period, last year's, the monthly trend, and the
+    dispute follow-ups ({"now"|"then": (satisfied, followed up)})."""
+
+    cur: Counts
+    ly: Counts
+    trend: Trend
+    satisfaction: dict[str, tuple[int, int]]
 
 
 class Source(Protocol):
@@ -64,7 +115,7 @@ class Source(Protocol):
         cur: tuple[date, date],
         ly: tuple[date, date],
         trend: tuple[date, date],
-    ) -> tuple[Counts, Counts, Trend]: ...
+    ) -> Fetched: ...
 
 
 def _counts(dims: Iterable[str]) -> Counts:
@@ -76,6 +127,10 @@ def _add(target: dict[int, list[int]], key: Any, n: Any, v: Any) -> None:
     row[0] += int(n or 0)
     row[1] += int(v or 0)
 
+
+# The edge days are read by pairs of columns: (key, key2) and the dimensions they feed.
+_PAIRS = {"cat": ("category_id", "class_code"), "area": ("area_id", "community_id")}
+_PAIR_DIMS = {"cat": ("category", "class"), "area": ("grid", "community")}
 
 _DAILY_COLS = {
     "category": "category_id",
@@ -98,6 +153,13 @@ def _day(d: date) -> Any:
     return connection.ops.adapt_datefield_value(d)
 
 
+def _no_jit() -> bool:
+    """Return whether to send SET LOCAL jit = off before the query (PostgreSQL, client-side
+    binding, which may send two statements at once)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
 def _isodow(col: str) -> str:
     """Return SQL for the ISO weekday (1 Monday .. 7 Sunday) of a date column."""
     if connection.vendor == "postgresql":
@@ -115,87 +177,131 @@ class RollupSource:
     """Counts read from IncidentMonthly (whole months) and IncidentDaily/Hourly (edges).
 
     Every count the page needs comes back in one round trip: a UNION ALL of small
-    aggregates, each row tagged (tag, dim, month as yyyymm or 0, key, count, valid). The SQL
-    is written out rather than composed by the ORM: composing ten aggregates cost more than
-    running them.
+    aggregates, each row tagged (tag, dim, month as yyyymm or 0, key, key2, count, valid). The
+    SQL is written out rather than composed by the ORM: composing ten aggregates cost more
+    than running them.
+
+    A month the range covers only in part is read from the daily rows of the days it covers,
+    or, when fewer days with incidents lie outside them, as the whole month less the days
+    outside: this year to date is then the months to date less the days after today, which
+    have no rows. The edge days are read in two passes (category with its class, grid with
+    its community) whatever the dimensions asked for. `today` (the local date when None) only
+    steers that choice; the counts are the same either way.
     """
+
+    def __init__(self, today: date | None = None) -> None:
+        self.today = today
 
     def _parts(
         self, ids: tuple[int, ...], tag: str, first: date, last: date, dims: tuple[str, ...]
     ) -> list[Part]:
         parts: list[Part] = []
         where = f"{_q('station_id')} IN ({_marks(ids)})"
-        months, edges = split_period(first, last)
+        months, plus, minus = plan_period(first, last, self.today or local_today())
         if months:
             key, count = _q("key"), _q("count")
             sql = (
-                f"SELECT %s, {_q('dim')}, 0, {key}, SUM({count}), SUM({_q('valid')}) "  # noqa: S608 - quoted names, values bound
+                f"SELECT %s, {_q('dim')}, 0, {key}, 0, SUM({count}), SUM({_q('valid')}) "  # noqa: S608 - quoted names, values bound
                 f"FROM {_q(IncidentMonthly._meta.db_table)} WHERE {where} "
                 f"AND {_q('dim')} IN ({_marks(dims)}) AND {_q('month')} >= %s "
                 f"AND {_q('month')} <= %s GROUP BY {_q('dim')}, {key}"
             )
             parts.append((sql, [tag, *ids, *dims, _day(months[0]), _day(months[-1])]))
-        if not edges:
-            return parts
         day = _q("day")
-        on = " OR ".join(f"({day} >= %s AND {day} <= %s)" for _e in edges)
-        on_params = [_day(d) for edge in edges for d in edge]
-        for dim in dims:
-            if dim == "hour_dow":
-                table, valid = IncidentHourly._meta.db_table, "0"
+        for sign, runs in (("", plus), ("-", minus)):
+            if not runs:
+                continue
+            on = " OR ".join(f"({day} >= %s AND {day} <= %s)" for _r in runs)
+            params = [*ids, *(_day(d) for run in runs for d in run)]
+            for pair, (key, second) in _PAIRS.items():
+                if not set(dims) & set(_PAIR_DIMS[pair]):
+                    continue
+                key2 = _q(second)
+                if second == "class_code":
+                    key2 = f"CAST({key2} AS integer)"
+                sql = (
+                    f"SELECT %s, %s, 0, {_q(key)}, {key2}, {sign}SUM({_q('count')}), "  # noqa: S608 - quoted names, values bound
+                    f"{sign}SUM({_q('valid')}) FROM {_q(IncidentDaily._meta.db_table)} "
+                    f"WHERE {where} AND ({on}) GROUP BY {_q(key)}, {key2}"
+                )
+                parts.append((sql, [tag, pair, *params]))
+            if "hour_dow" in dims:
                 key = f"({_isodow(day)} - 1) * 24 + {_q('hour')}"
-            else:
-                table, valid = IncidentDaily._meta.db_table, f"SUM({_q('valid')})"
-                key = _q(_DAILY_COLS[dim])
-                if dim == "class":
-                    key = f"CAST({key} AS integer)"
-            sql = (
-                f"SELECT %s, %s, 0, {key}, SUM({_q('count')}), {valid} FROM {_q(table)} "  # noqa: S608 - quoted names, values bound
-                f"WHERE {where} AND ({on}) GROUP BY {key}"
-            )
-            parts.append((sql, [tag, dim, *ids, *on_params]))
+                sql = (
+                    f"SELECT %s, %s, 0, {key}, 0, {sign}SUM({_q('count')}), 0 "  # noqa: S608 - quoted names, values bound
+                    f"FROM {_q(IncidentHourly._meta.db_table)} WHERE {where} AND ({on}) "
+                    f"GROUP BY {key}"
+                )
+                parts.append((sql, [tag, "hour_dow", *params]))
         return parts
 
     def _trend_part(self, ids: tuple[int, ...], first: date, last: date) -> Part:
         month = _q("month")
         sql = (
-            f"SELECT %s, %s, {_yyyymm(month)}, {_q('key')}, SUM({_q('count')}), 0 "  # noqa: S608 - quoted names, values bound
+            f"SELECT %s, %s, {_yyyymm(month)}, {_q('key')}, 0, SUM({_q('count')}), 0 "  # noqa: S608 - quoted names, values bound
             f"FROM {_q(IncidentMonthly._meta.db_table)} "
             f"WHERE {_q('station_id')} IN ({_marks(ids)}) AND {_q('dim')} = %s "
             f"AND {month} >= %s AND {month} <= %s GROUP BY {month}, {_q('key')}"
         )
         return sql, ["t", "class", *ids, "class", _day(first), _day(last)]
 
-    def _run(
-        self, parts: list[Part], dims: dict[str, tuple[str, ...]]
-    ) -> tuple[dict[str, Counts], Trend]:
+    def _satisfaction_part(self, ids: tuple[int, ...], name: str, first: date, last: date) -> Part:
+        sql = (
+            f"SELECT %s, %s, 0, 0, 0, SUM({_q('satisfied')}), "  # noqa: S608 - quoted names, values bound
+            f"SUM({_q('followed_up')}) FROM {_q(DisputeDaily._meta.db_table)} "
+            f"WHERE {_q('station_id')} IN ({_marks(ids)}) AND {_q('day')} >= %s "
+            f"AND {_q('day')} <= %s"
+        )
+        return sql, ["s", name, *ids, _day(first), _day(last)]
+
+    def _run(self, parts: list[Part], dims: dict[str, tuple[str, ...]]) -> Fetched:
         out = {tag: _counts(d) for tag, d in dims.items()}
-        trend: Trend = defaultdict(int)
+        got = Fetched(out.get("c", {}), out.get("l", {}), defaultdict(int), {})
         if not parts:
-            return out, trend
+            return got
         sql = " UNION ALL ".join(p[0] for p in parts)
         params = [v for p in parts for v in p[1]]
         with connection.cursor() as cur:
-            cur.execute(sql, params)
+            if _no_jit():
+                # Compiling a district's plan (costed high for the daily rows' heap reads) took
+                # longer than running it: JIT off for this statement only (SET LOCAL lasts the
+                # implicit transaction of the two statements).
+                cur.execute(f"SET LOCAL jit = off; {sql}", params)
+                cur.nextset()
+            else:
+                cur.execute(sql, params)
             rows = cur.fetchall()
-        for tag, dim, mo, key, n, v in rows:
+        for tag, dim, mo, key, key2, n, v in rows:
             if tag == "t":
                 y, m = divmod(int(mo), 100)
-                trend[(date(y, m, 1), f"{int(key):06d}")] += int(n)
+                got.trend[(date(y, m, 1), f"{int(key):06d}")] += int(n)
+            elif tag == "s":
+                got.satisfaction[dim] = (int(n or 0), int(v or 0))
+            elif dim in _PAIRS:
+                first_dim, second_dim = _PAIR_DIMS[dim]
+                if first_dim in out[tag]:
+                    _add(out[tag][first_dim], key, n, v)
+                if second_dim in out[tag]:
+                    _add(out[tag][second_dim], key2, n, v)
             else:
                 _add(out[tag][dim], key, n, v)
-        return out, trend
+        # A key whose days outside the range held all of its month's incidents nets to zero:
+        # left out, as a count of the range's own rows has no such key.
+        for counts in out.values():
+            for by_key in counts.values():
+                for k in [k for k, c in by_key.items() if not c[0] and not c[1]]:
+                    del by_key[k]
+        got.trend = dict(got.trend)
+        return got
 
     def marginals(
         self, ids: tuple[int, ...], first: date, last: date, dims: Iterable[str]
     ) -> Counts:
         dims = tuple(dims)
-        out, _trend = self._run(self._parts(ids, "c", first, last, dims), {"c": dims})
-        return out["c"]
+        return self._run(self._parts(ids, "c", first, last, dims), {"c": dims}).cur
 
     def class_months(self, ids: tuple[int, ...], first: date, last: date) -> Trend:
-        _out, trend = self._run([self._trend_part(ids, first, last)], {})
-        return dict(trend)
+        return self._run([self._trend_part(ids, first, last)], {}).trend
 
     def fetch(
         self,
@@ -203,14 +309,15 @@ class RollupSource:
         cur: tuple[date, date],
         ly: tuple[date, date],
         trend: tuple[date, date],
-    ) -> tuple[Counts, Counts, Trend]:
+    ) -> Fetched:
         parts = [
             *self._parts(ids, "c", *cur, CUR_DIMS),
             *self._parts(ids, "l", *ly, LY_DIMS),
             self._trend_part(ids, *trend),
+            self._satisfaction_part(ids, "now", *cur),
+            self._satisfaction_part(ids, "then", *ly),
         ]
-        out, months = self._run(parts, {"c": CUR_DIMS, "l": LY_DIMS})
-        return out["c"], out["l"], dict(months)
+        return self._run(parts, {"c": CUR_DIMS, "l": LY_DIMS})
 
 
 class IncidentSource:
@@ -268,12 +375,21 @@ class IncidentSource:
         cur: tuple[date, date],
         ly: tuple[date, date],
         trend: tuple[date, date],
-    ) -> tuple[Counts, Counts, Trend]:
-        return (
+    ) -> Fetched:
+        return Fetched(
             self.marginals(ids, *cur, CUR_DIMS),
             self.marginals(ids, *ly, LY_DIMS),
             self.class_months(ids, *trend),
+            {name: satisfaction(ids, *period) for name, period in (("now", cur), ("then", ly))},
         )
+
+
+def satisfaction(ids: tuple[int, ...], first: date, last: date) -> tuple[int, int]:
+    """Return (satisfied, followed up) of the dispute follow-ups first..last (the ORM's way)."""
+    got = DisputeDaily.objects.filter(station_id__in=ids, day__gte=first, day__lte=last).aggregate(
+        s=Sum("satisfied"), f=Sum("followed_up")
+    )
+    return int(got["s"] or 0), int(got["f"] or 0)
 
 
 ROLLUPS = RollupSource()

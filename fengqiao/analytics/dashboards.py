@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +42,6 @@ from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.disputes import report as dispute_report
 from fengqiao.disputes import rollups as dispute_rollups
-from fengqiao.disputes.models import DisputeDaily
 from fengqiao.incidents.models import IncidentCategory
 from fengqiao.incidents.rollups import hour_dow_key, month_start
 
@@ -287,26 +286,17 @@ def _rate(num: int, den: int) -> float | None:
 # --- the dashboard ---
 
 
-def _satisfaction(ids: tuple[int, ...], periods: dict[str, tuple[date, date]]) -> dict[str, Any]:
-    """Return the dispute follow-ups' satisfaction rate of each period (disputes' own rule)."""
-    aggs: dict[str, Any] = {}
-    for name, (lo, hi) in periods.items():
-        within = Q(day__gte=lo, day__lte=hi)
-        aggs[f"{name}_s"] = Sum("satisfied", filter=within)
-        aggs[f"{name}_f"] = Sum("followed_up", filter=within)
-    span = Q()
-    for lo, hi in periods.values():
-        span |= Q(day__gte=lo, day__lte=hi)
-    got = DisputeDaily.objects.filter(span, station_id__in=ids).aggregate(**aggs)
+def _satisfaction(got: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """Return each period's follow-up satisfaction rate (the disputes' own rule) and counts."""
     out = {}
-    for name in periods:
+    for name, (satisfied, followed_up) in got.items():
         m = dispute_rollups.zero()
-        m[dispute_rollups.IDX["satisfied"]] = got[f"{name}_s"] or 0
-        m[dispute_rollups.IDX["followed_up"]] = got[f"{name}_f"] or 0
+        m[dispute_rollups.IDX["satisfied"]] = satisfied
+        m[dispute_rollups.IDX["followed_up"]] = followed_up
         out[name] = {
             "rate": dispute_report.figures(m)["satisfaction_rate"],
-            "followed_up": got[f"{name}_f"] or 0,
-            "satisfied": got[f"{name}_s"] or 0,
+            "followed_up": followed_up,
+            "satisfied": satisfied,
         }
     return out
 
@@ -344,9 +334,9 @@ def _gather(source: Source, scope: DashboardScope, first: date, last: date) -> d
     ly_first, ly_last = year_earlier(first), year_earlier(last)
     m_first, m_last = month_start(first), month_start(last)
     trend = (add_months(m_first, -12), m_last)
-    cur, ly, months = source.fetch(ids, (first, last), (ly_first, ly_last), trend)
-    sat = _satisfaction(ids, {"now": (first, last), "then": (ly_first, ly_last)})
-    return _assemble(scope, first, last, cur, ly, months, sat, _areas(ids))
+    got = source.fetch(ids, (first, last), (ly_first, ly_last), trend)
+    sat = _satisfaction(got.satisfaction)
+    return _assemble(scope, first, last, got.cur, got.ly, got.trend, sat, _areas(ids))
 
 
 def _tree_rows(now: dict[str, int], then: dict[str, int]) -> list[dict[str, Any]]:

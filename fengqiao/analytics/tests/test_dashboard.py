@@ -10,7 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fengqiao.analytics import dashboards
-from fengqiao.analytics.dashboard_sources import split_period
+from fengqiao.analytics.dashboard_sources import (
+    IncidentSource,
+    RollupSource,
+    plan_period,
+    split_period,
+)
 from fengqiao.analytics.dashboards import (
     DashboardScope,
     change,
@@ -62,6 +67,9 @@ def scope_of(*stations: Jurisdiction) -> DashboardScope:
         (date(2026, 2, 10), date(2026, 2, 20)),  # inside one month
         (date(2025, 6, 17), date(2026, 2, 3)),  # edges at both ends, across a year
         (date(2024, 2, 29), date(2024, 3, 1)),  # nothing then, and a leap day
+        (date(2026, 1, 1), date(2026, 11, 25)),  # November as the month less its last 5 days
+        (date(2025, 6, 3), date(2026, 2, 3)),  # June as the month less its first 2 days
+        (date(2026, 3, 2), date(2026, 3, 30)),  # March less its first and its last day
     ],
 )
 def test_rollup_figures_equal_group_by_over_incidents(data, first: date, last: date) -> None:
@@ -70,6 +78,57 @@ def test_rollup_figures_equal_group_by_over_incidents(data, first: date, last: d
         assert dashboard_for(scope, first=first, last=last) == dashboard_from_incidents(
             scope, first=first, last=last
         )
+
+
+@pytest.mark.parametrize(
+    ("today", "first", "last"),
+    [
+        # This year to date: the months to date less the days after "today", which here
+        # hold incidents (the data run to December 2026), so the subtraction must see them.
+        (date(2026, 11, 20), date(2026, 1, 1), date(2026, 11, 20)),
+        (date(2026, 11, 20), date(2026, 11, 3), date(2026, 11, 20)),
+        (date(2026, 2, 2), date(2025, 12, 30), date(2026, 2, 2)),
+    ],
+)
+def test_month_less_the_days_after_today_equals_group_by(data, today, first, last) -> None:
+    j, other = data
+    _months, _plus, minus = plan_period(first, last, today)
+    assert minus and minus[-1][0] == last + timedelta(days=1)
+    for scope in (scope_of(j), scope_of(j, other)):
+        ids = scope.station_ids
+        ly = (year_earlier(first), year_earlier(last))
+        trend = (date(first.year - 1, first.month, 1), date(last.year, last.month, 1))
+        fast = RollupSource(today=today).fetch(ids, (first, last), ly, trend)
+        slow = IncidentSource().fetch(ids, (first, last), ly, trend)
+        assert fast == slow
+        assert sum(c[0] for c in fast.cur["class"].values()) > 0
+
+
+def test_plan_period_reads_the_cheaper_side_of_each_edge_month() -> None:
+    today = date(2026, 12, 7)
+    # This year to date: December less the 24 days after today (no incidents yet); last
+    # year's December 1-7 read as they are (fewer than the 24 days after them).
+    assert plan_period(date(2026, 1, 1), today, today) == (
+        [date(2026, m, 1) for m in range(1, 13)],
+        [],
+        [(date(2026, 12, 8), date(2026, 12, 31))],
+    )
+    assert plan_period(date(2025, 1, 1), date(2025, 12, 7), today) == (
+        [date(2025, m, 1) for m in range(1, 12)],
+        [(date(2025, 12, 1), date(2025, 12, 7))],
+        [],
+    )
+    # Inside one month: the days themselves when they are the fewer.
+    assert plan_period(date(2026, 2, 10), date(2026, 2, 20), today) == (
+        [],
+        [(date(2026, 2, 10), date(2026, 2, 20))],
+        [],
+    )
+    assert plan_period(date(2026, 3, 2), date(2026, 3, 30), today) == (
+        [date(2026, 3, 1)],
+        [],
+        [(date(2026, 3, 1), date(2026, 3, 1)), (date(2026, 3, 31), date(2026, 3, 31))],
+    )
 
 
 def test_figures_equal_a_count_of_the_raw_rows(data) -> None:
