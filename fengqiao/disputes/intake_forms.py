@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import DomainError
+from fengqiao.core.templatetags.localized import localized_name
 from fengqiao.disputes.choices import (
     Consent,
     PartyKind,
@@ -83,13 +84,13 @@ def type_choices() -> tuple[list[tuple[str, str]], list[Any], dict[str, tuple[st
         .select_related("stat_type", "parent")
         .order_by("sort", "code")
     )
-    classes = [(t.code, f"{t.code} {t.name}") for t in rows if t.parent_id is None]
+    classes = [(t.code, f"{t.code} {localized_name(t)}") for t in rows if t.parent_id is None]
     groups: dict[str, list[tuple[str, str]]] = {code: [] for code, _label in classes}
     meta: dict[str, tuple[str, str]] = {}
     for t in rows:
         if t.parent is not None and t.parent.code in groups:
-            groups[t.parent.code].append((t.code, f"{t.code} {t.name}"))
-            meta[t.code] = (t.parent.code, t.stat_type.name if t.stat_type else "")
+            groups[t.parent.code].append((t.code, f"{t.code} {localized_name(t)}"))
+            meta[t.code] = (t.parent.code, localized_name(t.stat_type) if t.stat_type else "")
     grouped = [(label, groups[code]) for code, label in classes if groups[code]]
     return classes, grouped, meta
 

@@ -105,3 +105,21 @@ def test_the_admin_refuses_to_leave_a_subtype_unmapped(client):
     assert resp.status_code == 200 and "小类必须对应一个人民调解统计类型" in resp.content.decode()
     t.refresh_from_db()
     assert t.stat_type.code == "contract"
+
+
+def test_the_type_choices_speak_the_interface_language():
+    from django.utils import translation
+
+    from fengqiao.disputes.intake_forms import type_choices
+
+    ensure_codes()
+    t = DisputeType.objects.select_related("stat_type").filter(parent__isnull=False).first()
+    with translation.override("en"):
+        _classes, grouped, meta = type_choices()
+    labels = {code: label for _group, items in grouped for code, label in items}
+    assert labels[t.code] == f"{t.code} {t.name_en}"
+    assert meta[t.code][1] == (t.stat_type.name_en if t.stat_type else "")
+    with translation.override("zh-hans"):
+        _classes, grouped, _meta = type_choices()
+    labels = {code: label for _group, items in grouped for code, label in items}
+    assert labels[t.code] == f"{t.code} {t.name}"
