@@ -3,8 +3,8 @@
 Run: .venv/bin/python -m benchmarks.incidents_import [--rows 1000000] [--encoding utf-8|gbk]
      [--bad-line 500000]
 
-PostgreSQL only (the figure is about COPY): a database `fq_impbench` is created for the run
-and dropped after it (server from FENGQIAO_BENCH_PG, else a postgres DATABASE_URL, else
+PostgreSQL only (the figure is about COPY): a database `fq_impbench` (or --db NAME) is created
+for the run and dropped after it (server from FENGQIAO_BENCH_PG, else a postgres DATABASE_URL, else
 postgres://postgres@127.0.0.1:5432/postgres). The child builds a station of 64 grids and
 writes a year of 110 history as a CSV with the Chinese headers a 110 export has (UTF-8, or
 GBK as Excel on Chinese Windows saves it), then times, in the same process and on the same file:
@@ -153,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--bad-line", type=int, default=-1, help="row to break in a refused run; 0: none"
     )
+    parser.add_argument("--db", default=BENCH_DB, help="the throwaway database's name")
     parser.add_argument("--worker", choices=["postgres"], help=argparse.SUPPRESS)
     parser.add_argument("--import-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--station", type=int, help=argparse.SUPPRESS)
@@ -180,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.rows:,} rows"
     )
     argv_child = ["--rows", str(args.rows), "--encoding", args.encoding, "--bad-line", str(bad)]
-    result = _isolated.run_postgres("benchmarks.incidents_import", argv_child, BENCH_DB)
+    result = _isolated.run_postgres("benchmarks.incidents_import", argv_child, args.db)
     return 0 if report(result) else 1
 
 

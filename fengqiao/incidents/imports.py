@@ -930,6 +930,8 @@ class Stage:
     def __init__(self, job_id: int) -> None:
         self.pg = connection.vendor == "postgresql"
         self.table = f"fq_incident_import_{job_id}"
+        self.flags = f"{self.table}_flags"
+        self.marked = f"{self.table}_near"
         self.names = ", ".join(name for name, _t in STAGE_COLUMNS)
 
     def create(self) -> None:
@@ -956,7 +958,8 @@ class Stage:
     def drop(self) -> None:
         try:
             with connection.cursor() as cur:
-                cur.execute(f"DROP TABLE IF EXISTS {self.table}")
+                for table in (self.table, self.flags, self.marked):
+                    cur.execute(f"DROP TABLE IF EXISTS {table}")
         except Exception:
             log.warning("Could not drop %s", self.table, exc_info=True)
 
@@ -1004,6 +1007,12 @@ class Stage:
             num = "printf('%%06d', q.n)"
             year = "CAST(q.year AS TEXT)"
         number = f"'{PREFIX}-' || {year} || '-' || {num}"
+        if self.pg:
+            # The flags were counted in the staging area (flag): each row is written once.
+            flags = "f.repeat_address, f.repeat_caller, f.repeat_reasons"
+            join = f"JOIN {self.flags} f ON f.line = q.line"
+        else:
+            flags, join = "FALSE, FALSE, '[]'", ""
         search = f"'{PREFIX.lower()}-' || {year} || '-' || {num} || ' ' || q.search_text"
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         cols = (
@@ -1020,15 +1029,27 @@ class Stage:
             " q.source, q.category_id, q.class_code, q.reported_at, q.occurred_at, q.address,"
             " q.address_key, q.lat, q.lng, q.narrative, q.caller_name, q.caller_phone,"
             " q.caller_bidx, 'closed', q.team, q.dispatched_at, q.arrived_at, q.closed_at,"
-            " q.disposition, q.linkage, q.disposition_note, q.valid, FALSE, FALSE, '[]', '',"
+            f" q.disposition, q.linkage, q.disposition_note, q.valid, {flags}, '',"
             f" {search}, 1, %s"
             f" FROM (SELECT s.*, (CASE s.year {base} END)"
             " + ROW_NUMBER() OVER (PARTITION BY s.year ORDER BY s.line) AS n"
-            f" FROM {self.table} s) q ORDER BY q.line"
+            f" FROM {self.table} s) q {join} ORDER BY q.line"
         )
         with connection.cursor() as cur:
             cur.execute(sql, [now, now, user_id, user_id, job.station_id, job.pk])
             return int(cur.rowcount)
+
+    def flag(self, station_id: int) -> int:
+        """Compute the repeat flags of the staged rows (PostgreSQL) and mark the stored
+        incidents whose window reaches into the span; return how many are marked."""
+        from fengqiao.incidents.import_repeats import neighbours_mark, stage_flags
+
+        stage_flags(
+            stage=self.table, reported="reported_at", station_id=station_id, into=self.flags
+        )
+        return neighbours_mark(
+            stage=self.table, reported="reported_at", station_id=station_id, into=self.marked
+        )
 
 
 @dataclass
@@ -1169,7 +1190,15 @@ def _load(job: ImportJob, progress: Callable[[ImportJob], None] | None) -> Outco
                 y: case_numbers_reserve(station_id=job.station_id, prefix=PREFIX, year=y, count=n)
                 for y, n in years.items()
             }
+            marked = stage.flag(job.station_id) if stage.pg else 0
+            clock = _phase(job.pk, "flags", clock)
             out.imported = stage.insert(job=job, bases=bases, user_id=user_id)
+            clock = _phase(job.pk, "insert", clock)
+            if marked:
+                from fengqiao.incidents.import_repeats import neighbours_reflag
+
+                neighbours_reflag(station_id=job.station_id, marked=stage.marked)
+                clock = _phase(job.pk, "neighbours", clock)
             if _cancel_requested(job):
                 raise ImportCancelled
             # One entry for the job, not one per row: a million entries would double the
@@ -1189,7 +1218,8 @@ def _load(job: ImportJob, progress: Callable[[ImportJob], None] | None) -> Outco
                 },
             )
             _set(job, imported_rows=out.imported, processed_rows=out.rows)
-        _phase(job.pk, "insert", clock)
+        # PostgreSQL checks the foreign keys (deferred, as Django declares them) at commit.
+        _phase(job.pk, "commit", clock)
         return out
     except BaseException:
         report.discard()
@@ -1206,17 +1236,19 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 def _refresh(job: ImportJob, first: datetime, last: datetime) -> str:
-    """Rebuild the rollups and the repeat flags of the loaded span; return a warning or ""."""
-    from fengqiao.incidents.import_repeats import reflag_span
+    """Rebuild the rollups of the loaded span (and on SQLite its repeat flags); return a
+    warning or ""."""
+    from fengqiao.incidents.repeats import reflag
     from fengqiao.incidents.rollups import local_day, rollup_rebuild
 
     try:
         clock = time.perf_counter()
         rollup_rebuild(station_ids=[job.station_id], first=local_day(first), last=local_day(last))
         clock = _phase(job.pk, "rollups", clock)
-        # Set-based in the database: reflag would hold every row of the span in memory.
-        reflag_span(station_id=job.station_id, first=first, last=last)
-        _phase(job.pk, "repeats", clock)
+        if connection.vendor != "postgresql":
+            # PostgreSQL set the flags as the rows went in (Stage.flag).
+            reflag(station_id=job.station_id, first=first, last=last)
+            _phase(job.pk, "repeats", clock)
     except Exception:
         log.exception("Rollups after import %s failed", job.pk)
         return _("警情已导入，但统计汇总未能更新，请运行 fengqiao rollup_incidents。")

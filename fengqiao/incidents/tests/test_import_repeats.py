@@ -26,13 +26,14 @@ STREETS = ["枫桥路1号", "枫桥路2号", "金园路3号", "", "雷锋大道4
 PHONES = ["13812345678", "13900001111", "", "13700002222"]
 
 
-def _history(n: int) -> list[dict[str, str]]:
+def _history(
+    n: int, *, first: int = 1, start: datetime = datetime(2026, 1, 1, 8, 0, 0), seed: int = 7
+) -> list[dict[str, str]]:
     """Return n rows over about 100 days with repeated addresses and phones, exact 30-day
     gaps and equal times, so the windows' edges and ties are exercised."""
-    rnd = random.Random(7)
-    start = datetime(2026, 1, 1, 8, 0, 0)
+    rnd = random.Random(seed)
     data = []
-    for i in range(1, n + 1):
+    for i in range(first, first + n):
         if i % 10 == 0:
             at = start + timedelta(days=30 * (i // 10 % 3))  # exactly 0, 30 or 60 days later
         else:
@@ -112,3 +113,29 @@ def test_the_import_flags_repeats_on_every_database(j: Any) -> None:
     got = sorted(Incident.objects.values_list("repeat_address", "repeat_reasons"))
     assert got[-1][0] is True
     assert got[-1][1] == [{"rule": "address", "count": 3, "days": 30}]
+
+
+@pytest.mark.parametrize(("repeat_min", "repeat_days"), [(3, 30), (2, 7)])
+def test_an_import_among_stored_incidents_flags_both_as_reflag(
+    j: Any, repeat_min: int, repeat_days: int
+) -> None:
+    # Given a station with 100 days of incidents, and a second file whose rows fall inside
+    # that span and around its edges (the stored ones before, among and after them count).
+    StationIncidentConfig.objects.update_or_create(
+        station=j.station, defaults={"repeat_min": repeat_min, "repeat_days": repeat_days}
+    )
+    assert run(j, csv_bytes(_history(200))).status == "done"
+    before = _flags()
+    later = _history(150, first=1001, start=datetime(2026, 2, 10, 9, 30, 0), seed=11)
+    # When it is imported.
+    job = run(j, csv_bytes(later))
+    # Then every incident, stored or new, carries the flags reflag gives from scratch.
+    assert job.status == "done", job.message
+    by_import = _flags()
+    changed_stored = [pk for pk in before if by_import[pk] != before[pk]]
+    assert changed_stored, "no stored incident was reached by the new rows"
+    assert sum(a or c for a, c, _r in by_import.values()) > 40, "too few repeats to compare"
+    first, last = _span()
+    Incident.objects.update(repeat_address=False, repeat_caller=False, repeat_reasons=[])
+    reflag(station_id=j.station.pk, first=first, last=last)
+    assert _flags() == by_import
