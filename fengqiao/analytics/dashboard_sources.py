@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
+from fengqiao.areas.models import Area
 from fengqiao.disputes.models import DisputeDaily
 from fengqiao.incidents.models import Incident, IncidentDaily, IncidentHourly, IncidentMonthly
 from fengqiao.incidents.rollups import day_bounds, hour_dow_key, month_end, month_start
@@ -97,15 +98,29 @@ def plan_period(
 Trend = dict[tuple[date, str], int]  # (month, class code) → count
 
 
+AreaRow = tuple[int, str, str, int | None, str | None]  # id, name, kind, parent, station name
+
+
 @dataclass
 class Fetched:
-    """Everything a dashboard counts: this period, last year's, the monthly trend, and the
-    dispute follow-ups ({"now"|"then": (satisfied, followed up)})."""
+    """Everything a dashboard reads: this period's counts, last year's, the monthly trend, the
+    dispute follow-ups ({"now"|"then": (satisfied, followed up)}) and the grids and communities
+    to list."""
 
     cur: Counts
     ly: Counts
     trend: Trend
     satisfaction: dict[str, tuple[int, int]]
+    areas: list[AreaRow] = field(default_factory=list)
+
+
+def areas_query(ids: tuple[int, ...]) -> Any:
+    """Return the stations' grids and communities (villages) in code order, as AreaRow."""
+    return (
+        Area.objects.filter(station_id__in=ids, kind__in=("grid", "community", "village"))
+        .order_by("code", "id")
+        .values_list("pk", "name", "kind", "parent_id", "station__name")
+    )
 
 
 class Source(Protocol):
@@ -153,9 +168,9 @@ def _day(d: date) -> Any:
     return connection.ops.adapt_datefield_value(d)
 
 
-def _no_jit() -> bool:
-    """Return whether to send SET LOCAL jit = off before the query (PostgreSQL, client-side
-    binding, which may send two statements at once)."""
+def _batched() -> bool:
+    """Return whether to send several statements at once (PostgreSQL with client-side binding),
+    SET LOCAL jit = off first."""
     options = connection.settings_dict.get("OPTIONS", {})
     return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
@@ -254,7 +269,9 @@ class RollupSource:
         )
         return sql, ["s", name, *ids, _day(first), _day(last)]
 
-    def _run(self, parts: list[Part], dims: dict[str, tuple[str, ...]]) -> Fetched:
+    def _run(
+        self, parts: list[Part], dims: dict[str, tuple[str, ...]], then: Part | None = None
+    ) -> Fetched:
         out = {tag: _counts(d) for tag, d in dims.items()}
         got = Fetched(out.get("c", {}), out.get("l", {}), defaultdict(int), {})
         if not parts:
@@ -262,15 +279,25 @@ class RollupSource:
         sql = " UNION ALL ".join(p[0] for p in parts)
         params = [v for p in parts for v in p[1]]
         with connection.cursor() as cur:
-            if _no_jit():
+            if _batched():
                 # Compiling a district's plan (costed high for the daily rows' heap reads) took
-                # longer than running it: JIT off for this statement only (SET LOCAL lasts the
-                # implicit transaction of the two statements).
-                cur.execute(f"SET LOCAL jit = off; {sql}", params)
+                # longer than running it: JIT off for these statements only (SET LOCAL lasts
+                # the implicit transaction of one multi-statement query). `then` rides along.
+                extra = f"; {then[0]}" if then else ""
+                cur.execute(
+                    f"SET LOCAL jit = off; {sql}{extra}", params + (then[1] if then else [])
+                )
                 cur.nextset()
+                rows = cur.fetchall()
+                if then:
+                    cur.nextset()
+                    got.areas = list(cur.fetchall())
             else:
                 cur.execute(sql, params)
-            rows = cur.fetchall()
+                rows = cur.fetchall()
+                if then:
+                    cur.execute(*then)
+                    got.areas = list(cur.fetchall())
         for tag, dim, mo, key, key2, n, v in rows:
             if tag == "t":
                 y, m = divmod(int(mo), 100)
@@ -317,7 +344,8 @@ class RollupSource:
             self._satisfaction_part(ids, "now", *cur),
             self._satisfaction_part(ids, "then", *ly),
         ]
-        return self._run(parts, {"c": CUR_DIMS, "l": LY_DIMS})
+        areas_sql, areas_params = areas_query(ids).query.sql_with_params()
+        return self._run(parts, {"c": CUR_DIMS, "l": LY_DIMS}, (areas_sql, list(areas_params)))
 
 
 class IncidentSource:
@@ -381,6 +409,7 @@ class IncidentSource:
             self.marginals(ids, *ly, LY_DIMS),
             self.class_months(ids, *trend),
             {name: satisfaction(ids, *period) for name, period in (("now", cur), ("then", ly))},
+            list(areas_query(ids)),
         )
 
 

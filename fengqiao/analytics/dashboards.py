@@ -34,6 +34,7 @@ from fengqiao.accounts.access import scope_for
 from fengqiao.analytics.dashboard_sources import (
     INCIDENTS,
     ROLLUPS,
+    AreaRow,
     Counts,
     Source,
     add_months,
@@ -301,14 +302,6 @@ def _satisfaction(got: dict[str, tuple[int, int]]) -> dict[str, Any]:
     return out
 
 
-def _areas(ids: tuple[int, ...]) -> list[tuple[int, str, str, int | None, int | None]]:
-    return list(
-        Area.objects.filter(station_id__in=ids, kind__in=("grid", "community", "village"))
-        .order_by("code", "id")
-        .values_list("pk", "name", "kind", "parent_id", "station_id")
-    )
-
-
 def dashboard(
     *, user: Any, first: date | None = None, last: date | None = None, area_id: int | None = None
 ) -> dict[str, Any]:
@@ -336,7 +329,7 @@ def _gather(source: Source, scope: DashboardScope, first: date, last: date) -> d
     trend = (add_months(m_first, -12), m_last)
     got = source.fetch(ids, (first, last), (ly_first, ly_last), trend)
     sat = _satisfaction(got.satisfaction)
-    return _assemble(scope, first, last, got.cur, got.ly, got.trend, sat, _areas(ids))
+    return _assemble(scope, first, last, got.cur, got.ly, got.trend, sat, got.areas)
 
 
 def _tree_rows(now: dict[str, int], then: dict[str, int]) -> list[dict[str, Any]]:
@@ -370,7 +363,7 @@ def _assemble(
     ly: Counts,
     months: dict[tuple[date, str], int],
     sat: dict[str, Any],
-    areas: list[tuple[int, str, str, int | None, int | None]],
+    areas: list[AreaRow],
 ) -> dict[str, Any]:
     now_tree = tree_counts({k: v[0] for k, v in cur["category"].items()})
     then_tree = tree_counts({k: v[0] for k, v in ly["category"].items()})
@@ -382,18 +375,13 @@ def _assemble(
     tree = category_tree()
     names = {code: name for code, name, _p in tree.values()}
     multi = len(scope.station_ids) > 1
-    station_names: dict[int | None, str] = {}
-    if multi:
-        station_names = dict(
-            Area.objects.filter(pk__in=scope.station_ids).values_list("pk", "name")
-        )
 
-    def label(name: str, station_id: int | None) -> str:
-        return f"{station_names.get(station_id, '')} · {name}" if multi else name
+    def label(name: str, station_name: str | None) -> str:
+        return f"{station_name or ''} · {name}" if multi else name
 
     grids, communities = [], []
-    for pk, name, kind, parent, station_id in areas:
-        row = {"id": pk, "name": label(name, station_id)}
+    for pk, name, kind, parent, station_name in areas:
+        row = {"id": pk, "name": label(name, station_name)}
         if kind == "grid":
             c = cur["grid"].get(pk, [0, 0])
             grids.append({**row, "community_id": parent, "count": c[0], "valid": c[1]})
