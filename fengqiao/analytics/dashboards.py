@@ -124,15 +124,18 @@ def dashboard_scope(
     stations = dashboard_stations(user) if stations is None else stations
     if not stations:
         raise PermissionDenied(_("您无权查看警情统计。"))
+    whole: set[int] | None = None
     if area_id is None:
         area_id = stations[0].pk
-        if len(stations) > 1 and stations[0].parent_id in whole_districts(stations):
-            area_id = stations[0].parent_id
+        if len(stations) > 1:
+            whole = whole_districts(stations)
+            if stations[0].parent_id in whole:
+                area_id = stations[0].parent_id
     for s in stations:
         if s.pk == area_id:
             return DashboardScope((s.pk,), "station", s.pk, s.name)
     within = [s for s in stations if s.parent_id == area_id]
-    if within and area_id in whole_districts(stations):
+    if within and area_id in (whole_districts(stations) if whole is None else whole):
         parent = within[0].parent
         return DashboardScope(
             tuple(s.pk for s in within), "district", area_id, parent.name if parent else ""
