@@ -330,3 +330,17 @@ def test_the_huey_task_runs_on_commit(j: Any, django_capture_on_commit_callbacks
         HUEY.immediate = immediate
     job.refresh_from_db()
     assert job.status == "done" and Incident.objects.count() == 2
+
+
+def test_times_read_as_the_station_wall_clock_whatever_their_form() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fengqiao.incidents.imports import parse_local, parse_time
+
+    tz = ZoneInfo("Asia/Shanghai")
+    want = datetime(2026, 3, 1, 8, 1)
+    for text in ("2026-03-01 08:01", "2026/3/1 8:01:00", "20260301080100", "2026-03-01T00:01Z"):
+        assert parse_local(text, tz) == want, text
+        assert parse_time(text, tz) == want.replace(tzinfo=tz), text
+    assert parse_local("2026-02-30 08:01", tz) is None
