@@ -84,6 +84,8 @@ def stage_flags(*, stage: str, reported: str, station_id: int, into: str) -> Non
             f" FROM ({_counted(source, days, n)}) f WHERE line IS NOT NULL",
             [station_id],
         )
+        # The insert joins it: without statistics the planner guessed a merge join.
+        cur.execute(f"ANALYZE {into}")
 
 
 def neighbours_mark(*, stage: str, reported: str, station_id: int, into: str) -> int:
