@@ -9,7 +9,7 @@ import pytest
 from fengqiao.core.audit import AuditEntry
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.models import CaseCounter
-from fengqiao.incidents import imports
+from fengqiao.incidents import import_check, import_load, imports
 from fengqiao.incidents.models import ImportJob, Incident, IncidentDaily
 from fengqiao.incidents.repeats import address_key, caller_index
 from fengqiao.incidents.tests.test_import_kit import (
@@ -219,7 +219,7 @@ def test_every_bad_row_is_reported_and_the_error_csv_lists_them(j: Any) -> None:
 
 
 def test_stored_errors_are_capped_but_all_are_counted(j: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(imports, "STORED_ERRORS", 5)
+    monkeypatch.setattr(import_load, "STORED_ERRORS", 5)
     job = _failed(j, [row(i, 警情类别="X") for i in range(1, 13)])
     assert job.error_count == 12 and len(job.errors) == 5
     assert "12 个问题" in job.message
@@ -270,7 +270,7 @@ def test_repeats_are_flagged_after_the_import(j: Any) -> None:
 
 
 def test_the_phone_digest_equals_the_log_s(j: Any) -> None:
-    digest = imports._phone_digest()
+    digest = import_check._phone_digest()
     for phone in ["13812345678", "+86 138 1234 5678", "0731-88889999"]:
         assert digest(phone) == caller_index(phone)
 
@@ -336,7 +336,7 @@ def test_times_read_as_the_station_wall_clock_whatever_their_form() -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from fengqiao.incidents.imports import parse_local, parse_time
+    from fengqiao.incidents.import_check import parse_local, parse_time
 
     tz = ZoneInfo("Asia/Shanghai")
     want = datetime(2026, 3, 1, 8, 1)
