@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, pgettext
 
 from fengqiao.analytics.dashboards import (
     access_dashboard,
@@ -24,6 +25,16 @@ from fengqiao.analytics.dashboards import (
 from fengqiao.core.errors import ValidationFailed
 
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+# Marked for translation here, translated where used.
+WEEKDAY_NAMES = (
+    gettext_noop("周一"),
+    gettext_noop("周二"),
+    gettext_noop("周三"),
+    gettext_noop("周四"),
+    gettext_noop("周五"),
+    gettext_noop("周六"),
+    gettext_noop("周日"),
+)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
@@ -118,7 +129,7 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
         "grids": [{"name": g["name"], "count": g["count"]} for g in data["grids"][:20]],
         "heatmap": data["heatmap"],
         "trend": data["trend"],
-        "weekdays": [_("周") + w for w in WEEKDAYS],
+        "weekdays": [_(day) for day in WEEKDAY_NAMES],
         "labels": {
             "now": _("本期"),
             "then": _("去年同期"),
@@ -146,7 +157,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     cards = [
         {"key": "count", "label": _("警情总数"), "value": totals["count"],
          "then": totals["count_last_year"], "yoy": totals["count_yoy"]},
-        {"key": "valid", "label": _("有效警情"), "value": totals["valid"],
+        {"key": "valid", "label": pgettext("count of", "有效警情"), "value": totals["valid"],
          "then": totals["valid_last_year"], "yoy": totals["valid_yoy"]},
     ] + [
         {"key": h["code"], "label": h["name"], "value": h["count"], "then": h["last_year"],
