@@ -195,6 +195,7 @@ def test_response_times_are_kept(j: Any) -> None:
     job = run(j, csv_bytes(data, header=header))
     assert job.status == "done", job.message
     got = Incident.objects.get()
+    assert got.arrived_at and got.dispatched_at and got.closed_at
     assert (got.arrived_at - got.dispatched_at).total_seconds() == 540
     assert got.closed_at.isoformat() == "2026-03-01T01:00:00+00:00"
 
