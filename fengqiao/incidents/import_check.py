@@ -233,13 +233,22 @@ class Checker:
     def label(self, key: str) -> str:
         return self.labels.get(key) or str(FIELDS[key])
 
-    def ts(self, value: datetime | None) -> Any:
+    def ts(self, value: datetime | None, text: str = "") -> Any:
         """Return a wall-clock time as the staging table takes it: the same text for
         PostgreSQL (a timestamp the insert converts; COPY takes text three times faster than
         a datetime), UTC text for SQLite (as Django stores it)."""
         if value is None:
             return None
         if self.pg:
+            # The cell itself when it is already ISO (2025-03-01 08:15:22, as 110 systems
+            # write it): formatting a datetime again cost more than parsing it.
+            if (
+                len(text) == 19
+                and text[10] == " "
+                and text[4] == text[7] == "-"
+                and text[13] == text[16] == ":"
+            ):
+                return text
             return str(value)
         return str(value.replace(tzinfo=self.tz).astimezone(UTC).replace(tzinfo=None))
 
@@ -390,7 +399,8 @@ class Checker:
         if errors or reported is None or category is None:
             return None, errors
         occurred = occurred or reported
-        closed = times["closed_at"] or steps[-1][1]
+        closed_key = "closed_at" if times["closed_at"] else steps[-1][0]
+        closed = times[closed_key] if closed_key in times else steps[-1][1]
         folded = self.addresses.get(address)
         if folded is None:
             if len(self.addresses) > 200_000:
@@ -409,8 +419,8 @@ class Checker:
             source,
             category[0],
             category[1],
-            self.ts(reported),
-            self.ts(occurred),
+            self.ts(reported, get("reported_at", "")),
+            self.ts(occurred, get("occurred_at") or get("reported_at", "")),
             address,
             folded,
             lat,
@@ -422,9 +432,9 @@ class Checker:
             caller_phone,
             self.phone(phone) if phone else "",
             team,
-            self.ts(times["dispatched_at"]),
-            self.ts(times["arrived_at"]),
-            self.ts(closed),
+            self.ts(times["dispatched_at"], get("dispatched_at", "")),
+            self.ts(times["arrived_at"], get("arrived_at", "")),
+            self.ts(closed, get(closed_key, "")),
             disposition,
             linkage,
             get("disposition_note", ""),

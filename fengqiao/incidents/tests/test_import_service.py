@@ -345,3 +345,12 @@ def test_times_read_as_the_station_wall_clock_whatever_their_form() -> None:
         assert parse_local(text, tz) == want, text
         assert parse_time(text, tz) == want.replace(tzinfo=tz), text
     assert parse_local("2026-02-30 08:01", tz) is None
+
+
+def test_every_time_form_stores_the_same_instant(j: Any) -> None:
+    forms = ["2026-03-01 08:01:00", "2026-03-01T08:01:00", "2026/3/1 8:01:00", "20260301080100"]
+    data = [row(i, 报警时间=text, 发案时间=text) for i, text in enumerate(forms, start=1)]
+    job = run(j, csv_bytes(data))
+    assert job.status == "done", job.message
+    got = {(i.reported_at.isoformat(), i.occurred_at.isoformat()) for i in Incident.objects.all()}
+    assert got == {("2026-03-01T00:01:00+00:00", "2026-03-01T00:01:00+00:00")}
