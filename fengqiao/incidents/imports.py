@@ -3,8 +3,10 @@
 One pass streams the file in chunks: every row is checked, and the good ones go into a
 temporary staging table (PostgreSQL COPY, SQLite executemany). Duplicates are found in SQL
 over the staging table. Only when no row is bad does one transaction move the rows into the
-incident table (INSERT … SELECT, case numbers reserved in bulk); a cancel or any error leaves
-the incident table as it was. Memory stays flat: no model instances, no list of all rows.
+incident table (INSERT … SELECT, case numbers reserved in bulk, on PostgreSQL with the repeat
+flags already counted over the staging table, see import_repeats); a cancel or any error
+leaves the incident table as it was. Memory stays flat: no model instances, no list of all
+rows. Reading is import_read, a row's checks import_check, staging and inserting import_load.
 """
 
 from __future__ import annotations
