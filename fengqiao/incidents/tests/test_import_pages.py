@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -174,8 +175,8 @@ def test_a_running_import_polls_its_progress(j: Any) -> None:
     part = c.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert part.startswith('<div id="import-progress"') and "取消导入" in part
     # A cancel from the bar swaps the bar; the task rolls back at its next chunk.
-    part = c.post(reverse("incidents:import_cancel", args=[job.pk]), HTTP_HX_REQUEST="true")
-    assert "正在取消" in part.content.decode()
+    resp = c.post(reverse("incidents:import_cancel", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert "正在取消" in resp.content.decode()
     assert ImportJob.objects.get(pk=job.pk).cancel_requested
 
 
@@ -189,6 +190,7 @@ def test_a_failed_import_shows_its_rows_and_the_csv(
     page = c.get(reverse("incidents:import_detail", args=[job.pk])).content.decode()
     assert 'id="import-report"' in page and "未知的警情类别：未知" in page
     resp = c.get(reverse("incidents:import_errors_csv", args=[job.pk]))
+    assert isinstance(resp, FileResponse)
     body = b"".join(resp.streaming_content).decode("utf-8-sig")
     assert body.splitlines()[1].startswith("3,警情类别,未知的警情类别")
 
