@@ -173,6 +173,14 @@ def test_every_role_has_a_user_and_one_printed_login(demo: Loaded) -> None:
         assert User.objects.get(username=username).check_password(password)
 
 
+def test_the_summary_counts_the_incidents_it_made(demo: Loaded) -> None:
+    from fengqiao.incidents.models import Incident
+
+    made = Incident.objects.filter(station=demo.station).count()
+    assert made > 10_000
+    assert f"警情：{made} 起（近两年）" in demo.output
+
+
 def test_the_neighbour_stays_out_of_sight(demo: Loaded) -> None:
     chief = User.objects.get(username="lf_chief")
     other = User.objects.get(username="dfh_chief")

@@ -61,6 +61,18 @@ class Command(BaseCommand):
                         "followups": created["followups"],
                     }
                 )
+            if created.get("incidents"):
+                self.stdout.write(
+                    _(
+                        "警情：%(incidents)d 起（近两年），其中 %(open)d 起尚未处结，"
+                        "%(linked)d 起转为矛盾纠纷；今早的晨会研判由后台任务在所设时间生成。"
+                    )
+                    % {
+                        "incidents": created["incidents"],
+                        "open": created.get("incidents_open", 0),
+                        "linked": created.get("incidents_linked", 0),
+                    }
+                )
         else:
             self.stdout.write(_("演示数据已全部存在，本次未做任何改动。"))
         if result.skipped_places:
