@@ -15,6 +15,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("FENGQIAO_HUEY_IMMEDIATE", "1")
 
 
+@pytest.fixture(autouse=True)
+def interface_language():
+    """Start every test in the default language and leave it so.
+
+    The locale middleware activates a request's language in the thread and leaves it there;
+    after a test that browsed in English, a later test's service messages would be English.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def place_kinds(db: None) -> None:
     """The place-kind code list, reloaded if a transactional test flushed it."""
