@@ -16,7 +16,7 @@ from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.pagination import decode_cursor, keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
-from fengqiao.incidents import selectors, services
+from fengqiao.incidents import moves, selectors, services
 from fengqiao.incidents.access import access_incident
 from fengqiao.incidents.choices import Disposition, Linkage, Source
 from fengqiao.incidents.choices import Status as IncidentStatus
@@ -460,7 +460,7 @@ def config_put(request: HttpRequest, station_id: int, payload: ConfigIn) -> Conf
 )
 def staff_list(request: HttpRequest, station_id: int) -> list[StaffOut]:
     _station_seen(request, station_id)
-    return [StaffOut(id=u.pk, name=u.label) for u in services.station_staff(station_id)]
+    return [StaffOut(id=u.pk, name=u.label) for u in moves.station_staff(station_id)]
 
 
 # --- one incident ---
@@ -529,7 +529,7 @@ def incident_update(
 )
 def incident_dispatch(request: HttpRequest, incident_id: int, payload: DispatchIn) -> IncidentOut:
     incident = access_incident(request.user, incident_id)
-    services.incident_dispatch(actor=request.user, incident=incident, **payload.model_dump())
+    moves.incident_dispatch(actor=request.user, incident=incident, **payload.model_dump())
     return _detail(request, incident_id)
 
 
@@ -540,7 +540,7 @@ def incident_dispatch(request: HttpRequest, incident_id: int, payload: DispatchI
 )
 def incident_arrive(request: HttpRequest, incident_id: int, payload: ArriveIn) -> IncidentOut:
     incident = access_incident(request.user, incident_id)
-    services.incident_arrive(actor=request.user, incident=incident, **payload.model_dump())
+    moves.incident_arrive(actor=request.user, incident=incident, **payload.model_dump())
     return _detail(request, incident_id)
 
 
@@ -553,7 +553,7 @@ def incident_close(request: HttpRequest, incident_id: int, payload: CloseIn) -> 
     incident = access_incident(request.user, incident_id)
     values = payload.model_dump()
     values["linkage"] = values["linkage"] or ""
-    services.incident_close(actor=request.user, incident=incident, **values)
+    moves.incident_close(actor=request.user, incident=incident, **values)
     return _detail(request, incident_id)
 
 
@@ -568,5 +568,5 @@ def incident_convert(request: HttpRequest, incident_id: int, payload: ConvertIn)
     values["parties"] = [
         {k: v for k, v in p.model_dump().items() if v != ""} for p in payload.parties
     ]
-    services.incident_convert(actor=request.user, incident=incident, **values)
+    moves.incident_convert(actor=request.user, incident=incident, **values)
     return _detail(request, incident_id)

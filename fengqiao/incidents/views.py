@@ -20,7 +20,7 @@ from fengqiao.areas.models import Area
 from fengqiao.core.errors import Conflict, DomainError
 from fengqiao.core.pagination import Page, decode_cursor, keyset_page
 from fengqiao.core.pii import mask_phone
-from fengqiao.incidents import selectors, services, timeline
+from fengqiao.incidents import moves, selectors, services, timeline
 from fengqiao.incidents.access import access_incident
 from fengqiao.incidents.choices import Status
 from fengqiao.incidents.forms import (
@@ -275,7 +275,7 @@ def _move_forms(request: HttpRequest, incident: Incident) -> dict[str, forms.For
     out: dict[str, forms.Form] = {}
     if Status.DISPATCHED in nxt:
         out["dispatch"] = DispatchForm(
-            initial=initial, staff=services.station_staff(incident.station_id)
+            initial=initial, staff=moves.station_staff(incident.station_id)
         )
     if Status.ON_SCENE in nxt:
         out["arrive"] = ArriveForm(initial=initial)
@@ -316,7 +316,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _bound_move(move: str, request: HttpRequest, incident: Incident) -> forms.Form:
     data = request.POST
     if move == "dispatch":
-        return DispatchForm(data, staff=services.station_staff(incident.station_id))
+        return DispatchForm(data, staff=moves.station_staff(incident.station_id))
     if move == "arrive":
         return ArriveForm(data)
     if move == "close":
@@ -332,16 +332,16 @@ def _run_move(move: str, request: HttpRequest, incident: Incident, form: forms.F
         "version": data.get("version"),
     }
     if move == "dispatch":
-        return services.incident_dispatch(
+        return moves.incident_dispatch(
             **common,
             officer_id=data.get("officer_id") or None,
             team=data.get("team") or "",
             at=data.get("at") or None,
         )
     if move == "arrive":
-        return services.incident_arrive(**common, at=data.get("at") or None)
+        return moves.incident_arrive(**common, at=data.get("at") or None)
     if move == "close":
-        return services.incident_close(
+        return moves.incident_close(
             **common,
             disposition=data.get("disposition") or "",
             linkage=data.get("linkage") or "",
@@ -349,7 +349,7 @@ def _run_move(move: str, request: HttpRequest, incident: Incident, form: forms.F
             at=data.get("at") or None,
         )
     assert isinstance(form, ConvertForm)
-    return services.incident_convert(**common, **form.values())
+    return moves.incident_convert(**common, **form.values())
 
 
 DONE: dict[str, Any] = {

@@ -14,7 +14,7 @@ from fengqiao.core.audit import REDACTED
 from fengqiao.core.errors import Conflict, IllegalTransition, ValidationFailed
 from fengqiao.core.models import AuditEntry
 from fengqiao.disputes.models import Dispute
-from fengqiao.incidents import services
+from fengqiao.incidents import moves, services
 from fengqiao.incidents.models import Incident, StationIncidentConfig
 from fengqiao.incidents.repeats import address_key, caller_index
 
@@ -136,11 +136,11 @@ def test_intake_permissions(j, other):
 def test_the_full_cycle_records_times_and_audits_each_step(j):
     officer = j.user("officer")
     i = log(j, officer, reported_at=ago(2), occurred_at=ago(2.5))
-    i = services.incident_dispatch(actor=officer, incident=i, officer_id=officer.pk, at=ago(1.9))
+    i = moves.incident_dispatch(actor=officer, incident=i, officer_id=officer.pk, at=ago(1.9))
     assert i.status == "dispatched" and i.officer == officer
-    i = services.incident_arrive(actor=officer, incident=i, at=ago(1.7))
+    i = moves.incident_arrive(actor=officer, incident=i, at=ago(1.7))
     assert i.status == "on_scene"
-    i = services.incident_close(actor=officer, incident=i, disposition="on_spot", note="已调解")
+    i = moves.incident_close(actor=officer, incident=i, disposition="on_spot", note="已调解")
     assert i.status == "closed" and i.valid and i.version == 4
     from fengqiao.incidents.selectors import response_times
 
@@ -162,14 +162,14 @@ def test_dispatch_needs_an_officer_of_the_station_or_a_team(j, other):
     officer = j.user("officer")
     i = log(j, officer)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_dispatch(actor=officer, incident=i)
+        moves.incident_dispatch(actor=officer, incident=i)
     assert "officer_id" in fields_of(exc)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_dispatch(actor=officer, incident=i, officer_id=other.user("officer").pk)
+        moves.incident_dispatch(actor=officer, incident=i, officer_id=other.user("officer").pk)
     assert "本所" in fields_of(exc)["officer_id"][0]
     with pytest.raises(ValidationFailed):
-        services.incident_dispatch(actor=officer, incident=i, officer_id=j.user("analyst").pk)
-    i = services.incident_dispatch(actor=officer, incident=i, team="巡逻一组")
+        moves.incident_dispatch(actor=officer, incident=i, officer_id=j.user("analyst").pk)
+    i = moves.incident_dispatch(actor=officer, incident=i, team="巡逻一组")
     assert i.team == "巡逻一组" and i.officer is None
     assert Incident.objects.get(pk=i.pk).status == "dispatched"
 
@@ -191,12 +191,10 @@ def test_a_move_out_of_order_is_refused_with_a_reason(j, steps, move, reason):
     officer = j.user("officer")
     i = log(j, officer)
     calls = {
-        "dispatch": lambda x: services.incident_dispatch(actor=officer, incident=x, team="一组"),
-        "arrive": lambda x: services.incident_arrive(actor=officer, incident=x),
-        "close": lambda x: services.incident_close(
-            actor=officer, incident=x, disposition="on_spot"
-        ),
-        "convert": lambda x: services.incident_convert(
+        "dispatch": lambda x: moves.incident_dispatch(actor=officer, incident=x, team="一组"),
+        "arrive": lambda x: moves.incident_arrive(actor=officer, incident=x),
+        "close": lambda x: moves.incident_close(actor=officer, incident=x, disposition="on_spot"),
+        "convert": lambda x: moves.incident_convert(
             actor=officer,
             incident=x,
             type_code="0201",
@@ -219,16 +217,16 @@ def test_step_times_are_never_before_the_report_nor_in_the_future(j):
     officer = j.user("officer")
     i = log(j, officer, reported_at=ago(2), occurred_at=ago(3))
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_dispatch(actor=officer, incident=i, team="一组", at=ago(3))
+        moves.incident_dispatch(actor=officer, incident=i, team="一组", at=ago(3))
     assert "dispatched_at" in fields_of(exc)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_dispatch(
+        moves.incident_dispatch(
             actor=officer, incident=i, team="一组", at=timezone.now() + timedelta(hours=1)
         )
     assert "dispatched_at" in fields_of(exc)
-    i = services.incident_dispatch(actor=officer, incident=i, team="一组", at=ago(1))
+    i = moves.incident_dispatch(actor=officer, incident=i, team="一组", at=ago(1))
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_arrive(actor=officer, incident=i, at=ago(1.5))
+        moves.incident_arrive(actor=officer, incident=i, at=ago(1.5))
     assert "arrived_at" in fields_of(exc)
 
 
@@ -236,21 +234,21 @@ def test_close_rules_for_linkage_invalid_and_dispute(j):
     officer = j.user("officer")
     i = log(j, officer)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_close(actor=officer, incident=i, disposition="referred")
+        moves.incident_close(actor=officer, incident=i, disposition="referred")
     assert "linkage" in fields_of(exc)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_close(actor=officer, incident=i, disposition="on_spot", linkage="120")
+        moves.incident_close(actor=officer, incident=i, disposition="on_spot", linkage="120")
     assert "linkage" in fields_of(exc)
     with pytest.raises(ValidationFailed) as exc:
-        services.incident_close(actor=officer, incident=i, disposition="dispute")
+        moves.incident_close(actor=officer, incident=i, disposition="dispute")
     assert "转为纠纷" in fields_of(exc)["disposition"][0]
     with pytest.raises(ValidationFailed):
-        services.incident_close(actor=officer, incident=i, disposition="nonsense")
+        moves.incident_close(actor=officer, incident=i, disposition="nonsense")
     assert Incident.objects.get(pk=i.pk).status == "received"
-    i = services.incident_close(actor=officer, incident=i, disposition="invalid")
+    i = moves.incident_close(actor=officer, incident=i, disposition="invalid")
     assert not i.valid
     other_one = log(j, officer)
-    other_one = services.incident_close(
+    other_one = moves.incident_close(
         actor=officer, incident=other_one, disposition="referred", linkage="120"
     )
     assert other_one.linkage == "120" and other_one.valid
@@ -263,7 +261,7 @@ def test_convert_opens_exactly_one_linked_dispute_and_closes_the_incident(j):
         {"kind": "person", "role": "applicant", "name": "张三"},
         {"kind": "person", "role": "respondent", "name": "李四"},
     ]
-    i = services.incident_convert(
+    i = moves.incident_convert(
         actor=officer, incident=i, type_code="0201", scale="individual", parties=parties
     )
     assert i.status == "closed" and i.disposition == "dispute" and i.dispute_id
@@ -271,7 +269,7 @@ def test_convert_opens_exactly_one_linked_dispute_and_closes_the_incident(j):
     assert (d.origin_label, d.origin_id) == ("incidents.incident", i.pk)
     assert d.source == "police_call" and d.area_id == i.area_id
     assert d.narrative == i.narrative
-    again = services.incident_convert(
+    again = moves.incident_convert(
         actor=officer, incident=i, type_code="0201", scale="individual", parties=parties
     )
     assert again.dispute_id == d.pk and Dispute.objects.count() == 1
@@ -282,12 +280,12 @@ def test_a_refused_conversion_leaves_neither_a_dispute_nor_a_closed_incident(j):
     officer = j.user("officer")
     i = log(j, officer, lat=None, lng=None, grid_id=j.grids[1].pk, address="")
     with pytest.raises(ValidationFailed):
-        services.incident_convert(
+        moves.incident_convert(
             actor=officer, incident=i, type_code="nope", scale="individual", parties=[]
         )
     assert not Dispute.objects.exists()
     assert Incident.objects.get(pk=i.pk).status == "received"
-    i = services.incident_convert(
+    i = moves.incident_convert(
         actor=officer,
         incident=i,
         type_code="0201",
@@ -301,9 +299,9 @@ def test_an_analyst_may_not_move_an_incident(j):
     i = log(j, None)
     analyst = j.user("analyst")
     with pytest.raises(PermissionDenied):
-        services.incident_dispatch(actor=analyst, incident=i, team="一组")
+        moves.incident_dispatch(actor=analyst, incident=i, team="一组")
     with pytest.raises(PermissionDenied):
-        services.incident_close(actor=analyst, incident=i, disposition="on_spot")
+        moves.incident_close(actor=analyst, incident=i, disposition="on_spot")
     assert Incident.objects.get(pk=i.pk).status == "received"
 
 
