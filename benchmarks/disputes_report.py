@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _isolated
+from benchmarks._ground import district_tree
 
 TARGET_P95_MS = 200.0
 TARGET_RATIO = 20.0
@@ -131,34 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _jurisdiction(stations: int) -> tuple[list[int], dict[int, list[tuple[int, int]]], Any]:
     """Create the district and stations; return station ids, their (grid, community), user."""
     from fengqiao.accounts.models import Membership, User
-    from fengqiao.areas.services import area_create
 
-    district = area_create(actor=None, code="RD", name="基准分局", kind="district")
-    ids: list[int] = []
-    grids: dict[int, list[tuple[int, int]]] = {}
-    for s in range(stations):
-        station = area_create(
-            actor=None, code=f"RS{s:03d}", name=f"基准派出所{s}", kind="station", parent=district
-        )
-        ids.append(station.pk)
-        grids[station.pk] = []
-        for c in range(COMMUNITIES):
-            community = area_create(
-                actor=None,
-                code=f"RS{s:03d}-C{c}",
-                name=f"社区{s}-{c}",
-                kind="community",
-                parent=station,
-            )
-            for g in range(GRIDS):
-                grid = area_create(
-                    actor=None,
-                    code=f"RS{s:03d}-C{c}-G{g}",
-                    name=f"网格{s}-{c}-{g}",
-                    kind="grid",
-                    parent=community,
-                )
-                grids[station.pk].append((grid.pk, community.pk))
+    district, ids, grids = district_tree("R", stations, COMMUNITIES, GRIDS)
     chief = User.objects.create_user(username="bench-chief", password="x-bench-9")
     Membership.objects.create(user=chief, area_id=ids[0], role="chief")
     analyst = User.objects.create_user(username="bench-analyst", password="x-bench-9")

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _isolated
+from benchmarks._ground import district_tree, loadavg
 from benchmarks.disputes_report import Loader, _analyze, _defaults, _p95, _timed
 
 TARGETS = {"postgres": (100.0, 20.0), "sqlite": (200.0, 0.0)}
@@ -155,41 +156,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _jurisdiction(stations: int) -> tuple[list[int], dict[int, list[tuple[int, int]]], Any]:
     """Create the district and stations with a chief each; return ids, (grid, community), users."""
     from fengqiao.accounts.models import Membership, User
-    from fengqiao.areas.services import area_create
 
-    district = area_create(actor=None, code="ID", name="基准分局", kind="district")
-    ids: list[int] = []
-    grids: dict[int, list[tuple[int, int]]] = {}
+    district, ids, grids = district_tree("I", stations, COMMUNITIES, GRIDS)
     chiefs: dict[int, Any] = {}
-    for s in range(stations):
-        station = area_create(
-            actor=None, code=f"IS{s:03d}", name=f"基准派出所{s}", kind="station", parent=district
-        )
-        ids.append(station.pk)
-        grids[station.pk] = []
-        for c in range(COMMUNITIES):
-            community = area_create(
-                actor=None,
-                code=f"IS{s:03d}-C{c}",
-                name=f"社区{s}-{c}",
-                kind="community",
-                parent=station,
-            )
-            for g in range(GRIDS):
-                grid = area_create(
-                    actor=None,
-                    code=f"IS{s:03d}-C{c}-G{g}",
-                    name=f"网格{s}-{c}-{g}",
-                    kind="grid",
-                    parent=community,
-                )
-                grids[station.pk].append((grid.pk, community.pk))
+    for s, station_id in enumerate(ids):
         chief = User.objects.create_user(username=f"bench-chief-{s}", password="x-bench-9")
-        Membership.objects.create(user=chief, area=station, role="chief")
-        chiefs[station.pk] = chief
+        Membership.objects.create(user=chief, area_id=station_id, role="chief")
+        chiefs[station_id] = chief
     analyst = User.objects.create_user(username="bench-analyst", password="x-bench-9")
     Membership.objects.create(user=analyst, area=district, role="analyst")
     return ids, grids, (chiefs, analyst)
+
+
+# The incident columns both loaders write; the rest take their model defaults.
+COLUMNS = (
+    "station_id",
+    "community_id",
+    "area_id",
+    "case_number",
+    "source",
+    "category_id",
+    "class_code",
+    "reported_at",
+    "occurred_at",
+    "narrative",
+    "status",
+    "closed_at",
+    "disposition",
+    "valid",
+    "repeat_reasons",
+    "created_at",
+    "updated_at",
+)
 
 
 # Weights: hour of day (evening peak), weekday (Mon..Sun), month (summer), category.
@@ -237,25 +235,7 @@ def _load(rows: int, ids: list[int], grids: dict[int, list[tuple[int, int]]]) ->
     day_w = [DOW_W[d.weekday()] * MONTH_W[d.month - 1] for d in days]
     # Midnights of each local day, as aware datetimes.
     midnights = [timezone.make_aware(datetime.combine(d, datetime.min.time()), tz) for d in days]
-    cols = [
-        "station_id",
-        "community_id",
-        "area_id",
-        "case_number",
-        "source",
-        "category_id",
-        "class_code",
-        "reported_at",
-        "occurred_at",
-        "narrative",
-        "status",
-        "closed_at",
-        "disposition",
-        "valid",
-        "repeat_reasons",
-        "created_at",
-        "updated_at",
-    ]
+    cols = list(COLUMNS)
     loader = Loader(Incident, cols)
     per_station = rows // len(ids)
     sources = ["dispatch_110"] * 7 + ["walk_in", "phone", "video", "patrol", "volunteer"]
@@ -348,25 +328,7 @@ def _load_pg(rows: int, ids: list[int], grids: dict[int, list[tuple[int, int]]])
     from fengqiao.incidents.models import Incident, IncidentCategory
 
     cats = {c.code: (c.pk, c.class_code) for c in IncidentCategory.objects.all()}
-    given = [
-        "station_id",
-        "community_id",
-        "area_id",
-        "case_number",
-        "source",
-        "category_id",
-        "class_code",
-        "reported_at",
-        "occurred_at",
-        "narrative",
-        "status",
-        "closed_at",
-        "disposition",
-        "valid",
-        "repeat_reasons",
-        "created_at",
-        "updated_at",
-    ]
+    given = list(COLUMNS)
     extra_cols, extra_values = _defaults(Incident, given)
     cols = [Incident._meta.get_field(g).column for g in given] + extra_cols
     sql = _PG_INSERT.format(
@@ -447,13 +409,6 @@ def _load_pg(rows: int, ids: list[int], grids: dict[int, list[tuple[int, int]]])
     return loaded
 
 
-def _loadavg() -> str:
-    try:
-        return "/".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
-
-
 def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[str, Any]:
     """Build, load, rebuild and time in the configured database."""
     import django
@@ -510,7 +465,7 @@ def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[
 
     _timed(fast, 3)  # warm the caches and the connection
     fast_times, fast_out = _timed(fast, repeat)
-    loadavg = _loadavg()
+    load = loadavg()
     slow_times: list[float] = []
     for _i in range(baseline_repeat):
         # Time only the GROUP BY figures; the equality check after each is not timed.
@@ -529,7 +484,7 @@ def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[
         raise RuntimeError("the dashboard from rollups differs from the one by GROUP BY")
     print(
         f"  dashboard p95 {_p95(fast_times):.1f} ms, baseline p95 {_p95(slow_times):.1f} ms, "
-        f"ratio {_p95(slow_times) / _p95(fast_times):.1f}x, load avg {loadavg}",
+        f"ratio {_p95(slow_times) / _p95(fast_times):.1f}x, load avg {load}",
         flush=True,
     )
     return {
@@ -548,7 +503,7 @@ def worker(rows: int, stations: int, repeat: int, baseline_repeat: int) -> dict[
         "repeat": repeat,
         "baseline_repeat": baseline_repeat,
         "equal": equal,
-        "loadavg": loadavg,
+        "loadavg": load,
         "db_version": _isolated.db_version(),
     }
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._ground import loadavg
 from fengqiao.analytics import hotspots as hs
 
 BOX = (28.10, 112.80, 0.30)  # south, west, size in degrees
@@ -101,13 +102,6 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def end_to_end(lats: np.ndarray, lngs: np.ndarray, wins: np.ndarray, resolution: int) -> Any:
