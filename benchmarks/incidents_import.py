@@ -40,14 +40,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _isolated
+from benchmarks import _isolated, places_import
 
 TARGET_RATIO = 2.0
 TARGET_RSS_MB = 300.0
 BENCH_DB = "fq_impbench"
-SIDE = 8  # communities across, grids down: SIDE * SIDE grids
-CELL = 0.01  # degrees; a grid is about 1 km across
-ORIGIN = (112.90, 28.20)  # lng, lat of the station's south-west corner
+# The station is places_import's: SIDE x SIDE grids of CELL degrees from ORIGIN.
+SIDE, CELL, ORIGIN = places_import.SIDE, places_import.CELL, places_import.ORIGIN
 YEAR = 2025
 HEADER = [
     "接警单号",
@@ -186,42 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --- the child: the station, the file, the baseline and the import ---
-
-
-def _station() -> Any:
-    """Make a district and a station of SIDE communities, each a column of SIDE grids."""
-    from fengqiao.areas.services import area_create
-    from fengqiao.factories import rect, square
-
-    lng0, lat0 = ORIGIN
-    district = area_create(actor=None, code="ID", name="导入分局", kind="district")
-    station = area_create(
-        actor=None,
-        code="IS",
-        name="导入派出所",
-        kind="station",
-        parent=district,
-        boundary=square(lng0, lat0, SIDE * CELL),
-    )
-    for i in range(SIDE):
-        community = area_create(
-            actor=None,
-            code=f"IS-C{i}",
-            name=f"导入社区{i}",
-            kind="community",
-            parent=station,
-            boundary=rect(lng0 + i * CELL, lat0, CELL, SIDE * CELL),
-        )
-        for k in range(SIDE):
-            area_create(
-                actor=None,
-                code=f"IS-C{i}-G{k}",
-                name=f"导入社区{i}网格{k}",
-                kind="grid",
-                parent=community,
-                boundary=square(lng0 + i * CELL, lat0 + k * CELL, CELL),
-            )
-    return station
 
 
 def _rows(n: int, categories: list[str], bad_line: int) -> Iterator[list[str]]:
@@ -371,7 +334,7 @@ def worker(rows: int, encoding: str, bad_line: int) -> dict[str, Any]:
     from fengqiao.incidents.models import Incident
 
     call_command("migrate", verbosity=0)
-    station = _station()
+    station, _grids = places_import._station()  # the same 8 x 8 grids at the same place
     var = Path(os.environ["FENGQIAO_VAR"])
     path = var / f"110-history.{encoding}.csv"
     start = time.perf_counter()
