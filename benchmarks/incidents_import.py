@@ -18,6 +18,11 @@ GBK as Excel on Chinese Windows saves it), then times, in the same process and o
   case numbers, then the rollups and repeat flags of the span). Its peak resident memory is
   read from /proc/self/status (VmHWM) at the end of that process.
 
+Then the floors, on the same rows: the imported rows, as stored, COPYed into a table of the
+incident columns with no index, into that with the primary key and the two unique numbers,
+and into the incident table itself; and the Fernet encryption of the file's caller names and
+phones. They are what any import of this file must pay, however it checks it.
+
 With --bad-line N (default 500,000, or the middle of a smaller file) the same file with row N
 broken is imported first: it must be refused whole, naming line N, with nothing imported.
 Targets: import <= 2x bare COPY, peak RSS < 300 MB.
@@ -119,9 +124,20 @@ def report(r: dict[str, Any]) -> bool:
         f"+ run {r['run_s']:.2f} s; {r['rows'] / r['import_s']:,.0f} rows/s; "
         f"CPU {r['cpu_s']:.1f} s"
     )
+    copy_s, floors = r["copy_s"], r["floors"]
+    print("  floors, what storing the checked rows costs whatever the import does before:")
+    for shape, label in (
+        ("heap", "a table of the incident columns, no index, no constraint"),
+        ("keys", "that with the primary key and the two unique numbers"),
+        ("table", f"the incident table ({r['table_shape']})"),
+    ):
+        print(
+            f"    COPY of the stored rows into {label}: {floors[shape]:.2f} s"
+            f" = {floors[shape] / copy_s:.1f}x the bare COPY"
+        )
     print(
-        f"  floor: COPY of the stored rows back into the incident table ({r['table_shape']}):"
-        f" {r['table_copy_s']:.2f} s = {r['table_copy_s'] / r['copy_s']:.1f}x the bare COPY"
+        f"    Fernet encryption of the {r['encrypted']:,} caller names and phones, one core:"
+        f" {r['encrypt_s']:.2f} s = {r['encrypt_s'] / copy_s:.1f}x the bare COPY"
     )
     print(f"  run phases (s): {phases}")
     peaks = ", ".join(f"{k} {v:.0f}" for k, v in r["phase_peaks"].items())
@@ -262,19 +278,10 @@ def bare_copy(path: Path, encoding: str) -> tuple[float, int]:
     return seconds, count
 
 
-def table_copy(spool: Path) -> tuple[float, int]:
-    """Return (seconds, rows) of COPYing the imported rows, as stored, back into the incident
-    table with its indexes and constraints: what any import must pay to store them."""
+def _copy_into(table: str, spool: Path) -> float:
+    """Return the seconds of COPYing the spooled rows into `table` in one transaction."""
     from django.db import connection, transaction
 
-    from fengqiao.incidents.models import Incident
-
-    table = Incident._meta.db_table
-    with connection.cursor() as cur, spool.open("wb") as out:
-        with cur.cursor.copy(f"COPY {table} TO STDOUT") as copy:
-            for data in copy:
-                out.write(data)
-        cur.execute(f"TRUNCATE {table} CASCADE")
     start = time.perf_counter()
     with (
         transaction.atomic(),
@@ -284,9 +291,66 @@ def table_copy(spool: Path) -> tuple[float, int]:
     ):
         while block := fh.read(1 << 20):
             copy.write(block)
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def table_floors(spool: Path) -> dict[str, float]:
+    """Return the seconds of COPYing the imported rows, as stored, into three tables: what any
+    import must pay to store them, whatever it does before.
+
+    - heap: a table of the incident table's columns, without an index or a constraint;
+    - keys: that with the primary key and the two unique numbers (case number, 接警单号),
+      the least that keeps two imports from giving one number twice;
+    - table: the incident table itself, with its indexes and (deferred) foreign keys.
+    The stored rows are then back in the incident table, as the import left them.
+    """
+    from django.db import connection
+
+    from fengqiao.incidents.models import Incident
+
+    table = Incident._meta.db_table
+    with (
+        connection.cursor() as cur,
+        spool.open("wb") as out,
+        cur.cursor.copy(f"COPY {table} TO STDOUT") as copy,
+    ):
+        for data in copy:
+            out.write(data)
+    seconds: dict[str, float] = {}
+    for shape in ("heap", "keys"):
+        with connection.cursor() as cur:
+            cur.execute(f"CREATE TABLE bench_floor (LIKE {table} INCLUDING DEFAULTS)")
+            if shape == "keys":
+                cur.execute("ALTER TABLE bench_floor ADD PRIMARY KEY (id)")
+                cur.execute("CREATE UNIQUE INDEX ON bench_floor (station_id, case_number)")
+                cur.execute(
+                    "CREATE UNIQUE INDEX ON bench_floor (station_id, external_id)"
+                    " WHERE external_id <> ''"
+                )
+        seconds[shape] = _copy_into("bench_floor", spool)
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE bench_floor")
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {table} CASCADE")
+    seconds["table"] = _copy_into(table, spool)
     spool.unlink()
-    return seconds, Incident.objects.count()
+    return seconds
+
+
+def encryption_floor(path: Path, encoding: str) -> tuple[float, int]:
+    """Return (seconds, values) of encrypting the file's callers (name and phone) as they
+    are stored, with the project's field encryption (Fernet), one value after another."""
+    from fengqiao.core.pii import encrypt
+
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        name_at, phone_at = header.index("报警人"), header.index("联系电话")
+        values = [v for row in reader for v in (row[name_at], row[phone_at]) if v]
+    start = time.perf_counter()
+    for value in values:
+        encrypt(value)
+    return time.perf_counter() - start, len(values)
 
 
 def table_shape() -> str:
@@ -376,13 +440,18 @@ def worker(rows: int, encoding: str, bad_line: int) -> dict[str, Any]:
             f"expected {rows} rows: import {got['status']} ({got['message']}), stored {stored}, "
             f"copied {copied} and {copied_again}"
         )
-    table_s, recopied = table_copy(var / "incidents.copy")
-    print(f"  COPY of the stored rows into the incident table {table_s:.2f} s", flush=True)
+    floors = table_floors(var / "incidents.copy")
+    print(f"  COPY of the stored rows into the three tables (s): {floors}", flush=True)
+    recopied = Incident.objects.count()
     if recopied != rows:
         raise RuntimeError(f"the incident table COPY gave {recopied} rows, not {rows}")
+    encrypt_s, encrypted = encryption_floor(path, encoding)
+    print(f"  encryption of {encrypted:,} caller values {encrypt_s:.2f} s", flush=True)
     return {
         **got,
-        "table_copy_s": table_s,
+        "floors": floors,
+        "encrypt_s": encrypt_s,
+        "encrypted": encrypted,
         "table_shape": table_shape(),
         "rows": rows,
         "encoding": encoding,
