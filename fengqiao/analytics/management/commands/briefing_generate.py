@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fengqiao.analytics.services import briefing_generate
-from fengqiao.areas.models import Area
+from fengqiao.areas.station_command import station_named
 from fengqiao.core.errors import DomainError
 
 
@@ -23,12 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--day", help="the morning it is for (YYYY-MM-DD); default today")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ref = str(options["station"])
-        station = Area.objects.filter(kind="station", code=ref).first()
-        if station is None and ref.isdigit():
-            station = Area.objects.filter(kind="station", pk=int(ref)).first()
-        if station is None:
-            raise CommandError(f"no station with code or id {ref!r}")
+        station = station_named(str(options["station"]))
         day = None
         if options.get("day"):
             try:
