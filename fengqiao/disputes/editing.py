@@ -24,7 +24,7 @@ from fengqiao.disputes.choices import ThreatState
 from fengqiao.disputes.models import Dispute, DisputeLink, Party
 from fengqiao.disputes.selectors import dispute_repeat_days, repeat_matches
 from fengqiao.disputes.triage import threat_words, triage
-from fengqiao.disputes.validation import Errors, PartyInput, clean_intake
+from fengqiao.disputes.validation import Errors, PartyInput, clean_grid, clean_intake
 
 # What an edit may change; the location is lat/lng or address with grid_id, as at intake.
 EDITABLE = (
@@ -169,7 +169,7 @@ def _clean_update(
     inputs: list[tuple[Party | None, PartyInput]] = []
     if not errors:
         inputs = list(zip([row for row, _v in merged], cleaned["parties"], strict=True))
-    grid, lat, lng = services._grid(dispute.station, values, cleaned["address"], errors)
+    grid, lat, lng = clean_grid(dispute.station, values, errors, address=cleaned["address"])
     return cleaned, errors, inputs, grid, (lat, lng)
 
 

@@ -20,7 +20,13 @@ from fengqiao.disputes import services
 from fengqiao.disputes.choices import Source, VisitResult
 from fengqiao.disputes.editing import dispute_open_from
 from fengqiao.disputes.models import Dispute, ScreeningVisit
-from fengqiao.disputes.validation import ADDRESS_MAX, NARRATIVE_MAX, Errors, clean_moment
+from fengqiao.disputes.validation import (
+    ADDRESS_MAX,
+    NARRATIVE_MAX,
+    Errors,
+    clean_grid,
+    clean_moment,
+)
 
 VISIT_LABEL = "disputes.screeningvisit"
 VISITED_MAX = 100
@@ -152,7 +158,7 @@ def screening_visit_create(
     }
     errors: Errors = {}
     cleaned = _clean_visit(values, errors)
-    grid, lat_value, lng_value = services._grid(station, values, cleaned["address"], errors)
+    grid, lat_value, lng_value = clean_grid(station, values, errors, address=cleaned["address"])
     if errors or grid is None:
         raise services._invalid(errors)
     services._require(

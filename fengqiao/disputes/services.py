@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import scope_for, user_can
-from fengqiao.areas.geo import locate_point
 from fengqiao.areas.models import Area
 from fengqiao.core.audit import REDACTED, audit_change, audit_record, diff, snapshot
 from fengqiao.core.casenumbers import case_number_next
@@ -49,8 +48,8 @@ from fengqiao.disputes.validation import (
     NOTE_MAX,
     Errors,
     PartyInput,
+    clean_grid,
     clean_intake,
-    clean_location,
 )
 
 DISPUTE_LABEL = "disputes.dispute"
@@ -194,44 +193,6 @@ def _retriage(*, actor: Any, dispute: Dispute, cause: str) -> bool:
     return True
 
 
-def _grid(
-    station: Area, values: dict[str, Any], address: str, errors: Errors
-) -> tuple[Area | None, float | None, float | None]:
-    """Return the grid from the map point, or from the chosen grid when there is no point."""
-    lat, lng = clean_location(values, errors)
-    raw_grid = values.get("grid_id")
-    grid_id: int | None = None
-    if raw_grid not in (None, ""):
-        try:
-            grid_id = int(str(raw_grid))
-        except ValueError:
-            errors["grid_id"] = [_("请选择本所辖区内的网格。")]
-            return None, lat, lng
-    if lat is not None and lng is not None:
-        try:
-            grid = locate_point(station_id=station.pk, lat=lat, lng=lng)
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-            return None, lat, lng
-        if grid_id is not None and grid_id != grid.pk:
-            errors["grid_id"] = [_("所选网格与地图上的位置不一致。")]
-        return grid, lat, lng
-    if "lat" in errors or "lng" in errors:
-        return None, None, None
-    if grid_id is None or not address:
-        errors["location"] = [_("请在地图上选择位置，或填写地址并选择网格。")]
-        if grid_id is None:
-            return None, None, None
-    grid = (
-        Area.objects.select_related("parent")
-        .filter(pk=grid_id, kind="grid", station_id=station.pk)
-        .first()
-    )
-    if grid is None:
-        errors["grid_id"] = [_("请选择本所辖区内的网格。")]
-    return grid, None, None
-
-
 def _link_reason(match: RepeatMatch) -> str:
     labels = {"id_number": _("身份证号码"), "phone": _("联系电话"), "name_address": _("姓名和住址")}
     return _("与%(case)s的当事人相同（%(keys)s一致），两案相隔%(days)d天。") % {
@@ -349,7 +310,7 @@ def dispute_intake(
     }
     now = timezone.now()
     cleaned, errors = clean_intake(values, now=now)
-    grid, lat_value, lng_value = _grid(station, values, cleaned["address"], errors)
+    grid, lat_value, lng_value = clean_grid(station, values, errors, address=cleaned["address"])
     if errors or grid is None:
         raise _invalid(errors)
     _require(actor, "dispute.intake", station_id=station.pk, area_id=grid.pk, message=denied)

@@ -18,6 +18,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from fengqiao.areas.geo import locate_point
+from fengqiao.areas.models import Area
+from fengqiao.core.errors import ValidationFailed
 from fengqiao.core.pii import blind_index, validate_id_number, validate_phone
 from fengqiao.core.text import to_simplified
 from fengqiao.disputes.choices import (
@@ -358,3 +361,51 @@ def clean_location(values: Mapping[str, Any], errors: Errors) -> tuple[float | N
         _coordinate(lat_raw, "lat", _("纬度"), 90, errors),
         _coordinate(lng_raw, "lng", _("经度"), 180, errors),
     )
+
+
+def clean_grid(
+    station: Area, values: Mapping[str, Any], errors: Errors, *, address: str | None = None
+) -> tuple[Area | None, float | None, float | None]:
+    """Return (grid, lat, lng): the station's grid holding the map point, or, without a point,
+    the grid chosen (grid_id), with lat and lng None.
+
+    `address` is the case's address where a chosen grid must come with one (a dispute's
+    location is then the address); None where the chosen grid alone will do (an incident).
+    """
+    lat, lng = clean_location(values, errors)
+    raw_grid = values.get("grid_id")
+    grid_id: int | None = None
+    if raw_grid not in (None, ""):
+        try:
+            grid_id = int(str(raw_grid))
+        except ValueError:
+            errors["grid_id"] = [_("请选择本所辖区内的网格。")]
+            return None, lat, lng
+    if lat is not None and lng is not None:
+        try:
+            grid = locate_point(station_id=station.pk, lat=lat, lng=lng)
+        except ValidationFailed as exc:
+            # locate_point says which point and why: the location field carries its message.
+            errors.update(
+                {k: [exc.message] if k == "location" else v for k, v in exc.fields.items()}
+            )
+            return None, lat, lng
+        if grid_id is not None and grid_id != grid.pk:
+            errors["grid_id"] = [_("所选网格与地图上的位置不一致。")]
+        return grid, lat, lng
+    if "lat" in errors or "lng" in errors:
+        return None, None, None
+    if address is None and grid_id is None:
+        errors["location"] = [_("请在地图上选择位置，或选择网格。")]
+    elif address is not None and (grid_id is None or not address):
+        errors["location"] = [_("请在地图上选择位置，或填写地址并选择网格。")]
+    if grid_id is None:
+        return None, None, None
+    grid = (
+        Area.objects.select_related("parent")
+        .filter(pk=grid_id, kind="grid", station_id=station.pk)
+        .first()
+    )
+    if grid is None:
+        errors["grid_id"] = [_("请选择本所辖区内的网格。")]
+    return grid, None, None

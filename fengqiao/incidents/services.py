@@ -19,14 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.accounts.access import scope_for, user_can
-from fengqiao.areas.geo import locate_point
 from fengqiao.areas.models import Area
 from fengqiao.core.audit import audit_change, audit_record, diff, snapshot
 from fengqiao.core.casenumbers import case_number_next
 from fengqiao.core.errors import Conflict, IllegalTransition, ValidationFailed
 from fengqiao.core.pii import validate_phone
 from fengqiao.core.text import search_document
-from fengqiao.disputes.validation import clean_location, clean_moment
+from fengqiao.disputes.validation import clean_grid, clean_moment
 from fengqiao.incidents import repeats
 from fengqiao.incidents.choices import Source, Status
 from fengqiao.incidents.models import Incident, IncidentCategory, StationIncidentConfig
@@ -131,46 +130,6 @@ def category_for(code: str, errors: Errors, key: str = "category_code") -> Incid
     return None
 
 
-def _locate(
-    station: Area, values: dict[str, Any], errors: Errors
-) -> tuple[Area | None, float | None, float | None]:
-    """Return the grid from the point, or the chosen grid of the station when there is none."""
-    lat, lng = clean_location(values, errors)
-    raw_grid = values.get("grid_id")
-    grid_id: int | None = None
-    if raw_grid not in (None, ""):
-        try:
-            grid_id = int(str(raw_grid))
-        except ValueError:
-            errors["grid_id"] = [_("请选择本所辖区内的网格。")]
-            return None, lat, lng
-    if lat is not None and lng is not None:
-        try:
-            grid = locate_point(station_id=station.pk, lat=lat, lng=lng)
-        except ValidationFailed as exc:
-            # locate_point says which point and why: the location field carries its message.
-            errors.update(
-                {k: [exc.message] if k == "location" else v for k, v in exc.fields.items()}
-            )
-            return None, lat, lng
-        if grid_id is not None and grid_id != grid.pk:
-            errors["grid_id"] = [_("所选网格与地图上的位置不一致。")]
-        return grid, lat, lng
-    if "lat" in errors or "lng" in errors:
-        return None, None, None
-    if grid_id is None:
-        errors["location"] = [_("请在地图上选择位置，或选择网格。")]
-        return None, None, None
-    grid = (
-        Area.objects.select_related("parent")
-        .filter(pk=grid_id, kind="grid", station_id=station.pk)
-        .first()
-    )
-    if grid is None:
-        errors["grid_id"] = [_("请选择本所辖区内的网格。")]
-    return grid, None, None
-
-
 def _clean_facts(station: Area, values: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Return the validated facts of an incident, or raise ValidationFailed with every error."""
     errors: Errors = {}
@@ -212,7 +171,7 @@ def _clean_facts(station: Area, values: dict[str, Any], now: datetime) -> dict[s
     if len(external) > EXTERNAL_MAX:
         errors["external_id"] = [_("接警单号不能超过 %(n)d 位。") % {"n": EXTERNAL_MAX}]
     out["external_id"] = external
-    grid, lat, lng = _locate(station, values, errors)
+    grid, lat, lng = clean_grid(station, values, errors)
     out["grid"], out["lat"], out["lng"] = grid, lat, lng
     if errors or grid is None:
         raise _invalid(errors)

@@ -181,7 +181,7 @@ def _bad(j, officer, **extra):
         ({"parties": [person("张三", consent="maybe")]}, "parties.0.consent", "调解意愿"),
         ({"lat": "北纬"}, "lat", "纬度应为数字"),
         ({"lng": None}, "lng", "请同时填写纬度和经度。"),
-        ({"lat": 28.205, "lng": 112.955}, "location", "位置不在本所辖区内"),
+        ({"lat": 28.205, "lng": 112.955}, "location", "（28.205000, 112.955000）不在本所辖区"),
         ({"lat": None, "lng": None}, "location", "请在地图上选择位置，或填写地址并选择网格。"),
         ({"lat": None, "lng": None, "grid_id": 999999}, "grid_id", "请选择本所辖区内的网格。"),
     ],
