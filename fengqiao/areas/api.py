@@ -17,7 +17,7 @@ from fengqiao.areas.geo import locate_point
 from fengqiao.areas.models import Area, AreaKind, Place, PlaceKind
 from fengqiao.areas.validation import ADDRESS_MAX, CONTACT_NAME_MAX, NAME_MAX, NOTES_MAX
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor, keyset_page
+from fengqiao.core.pagination import api_cursor, keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 
@@ -278,21 +278,6 @@ def place_out(place: Place) -> PlaceOut:
     )
 
 
-def _cursor(raw: str | None) -> str | None:
-    """Return the cursor if it names a place id, else refuse it (422)."""
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if (
-        values is None
-        or len(values) != 1
-        or type(values[0]) is not int
-        or not 0 < values[0] < 2**63
-    ):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
 def _check_filters(user: Any, *, kind: str | None, community: int | None, grid: int | None) -> None:
     """Refuse (422) a kind that does not exist or a community or grid the user cannot see."""
     errors: dict[str, list[str]] = {}
@@ -327,7 +312,7 @@ def place_list(
     page = keyset_page(
         qs.select_related("kind", "community", "area").only(*PLACE_OUT_COLUMNS),
         order=("-id",),
-        cursor=_cursor(cursor),
+        cursor=api_cursor(cursor),
         size=limit,
     )
     if not page.items and (kind or community is not None or grid is not None):

@@ -9,6 +9,9 @@ from typing import Any, Generic, TypeVar
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from fengqiao.core.errors import ValidationFailed
 
 M = TypeVar("M", bound=models.Model)
 
@@ -25,6 +28,34 @@ def decode_cursor(cursor: str) -> list[Any] | None:
     except (ValueError, TypeError):
         return None
     return values if isinstance(values, list) else None
+
+
+def cursor_holds(raw: str, types: tuple[type, ...] = (int,)) -> bool:
+    """Return whether the cursor decodes to one key of each of `types`, in order (an int key
+    being a row id: positive and within a bigint)."""
+    values = decode_cursor(raw)
+    return (
+        values is not None
+        and len(values) == len(types)
+        and all(type(v) is t for v, t in zip(values, types, strict=True))
+        and not any(type(v) is int and not 0 < v < 2**63 for v in values)
+    )
+
+
+def api_cursor(raw: str | None, types: tuple[type, ...] = (int,)) -> str | None:
+    """Return the API's cursor if it holds keys of `types`, None when there is none; refuse
+    any other (422): a client that sends a broken cursor is told, not sent back to page one."""
+    if not raw:
+        return None
+    if not cursor_holds(raw, types):
+        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
+    return raw
+
+
+def page_cursor(raw: str | None, types: tuple[type, ...] = (int,)) -> str | None:
+    """Return a page's cursor if it holds keys of `types`, else None: a browser with a stale
+    or mangled link starts again from the first page."""
+    return raw if raw and cursor_holds(raw, types) else None
 
 
 @dataclass

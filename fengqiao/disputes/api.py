@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor, keyset_page
+from fengqiao.core.pagination import api_cursor, keyset_page
 from fengqiao.core.pii import mask_id_number, mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 from fengqiao.disputes import editing, selectors, services
@@ -321,21 +321,6 @@ class ConsentIn(Schema):
 # --- list ---
 
 
-def _cursor(raw: str | None) -> str | None:
-    """Return the cursor if it names a dispute id, else refuse it (422)."""
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if (
-        values is None
-        or len(values) != 1
-        or type(values[0]) is not int
-        or not 0 < values[0] < 2**63
-    ):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
 def _check_filters(
     user: Any, *, type_code: str | None, community: int | None, grid: int | None
 ) -> None:
@@ -462,7 +447,7 @@ def dispute_list(
         .only(*ITEM_COLUMNS)
         .prefetch_related(parties),
         order=("-id",),
-        cursor=_cursor(cursor),
+        cursor=api_cursor(cursor),
         size=limit,
     )
     if not page.items and (type or community is not None or grid is not None):

@@ -18,7 +18,7 @@ from ninja.files import UploadedFile
 from pydantic import BaseModel, ConfigDict
 
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor
+from fengqiao.core.pagination import api_cursor, decode_cursor
 from fengqiao.core.schemas import CleanStr, error_responses
 from fengqiao.disputes import attachments as files
 from fengqiao.disputes import followups
@@ -211,17 +211,9 @@ class AttachmentIn(Schema):
 
 def _cursor(raw: str | None, types: tuple[type, ...]) -> str | None:
     """Return the cursor if it holds keys of the given types, else refuse it (422)."""
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if (
-        values is None
-        or len(values) != len(types)
-        or not all(type(v) is t for v, t in zip(values, types, strict=True))
-        or any(type(v) is int and not 0 < v < 2**63 for v in values)
-    ):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    if types and types[0] is str and _bad_day(values[0]):
+    raw = api_cursor(raw, types)
+    values = decode_cursor(raw) if raw else None
+    if values and types[0] is str and _bad_day(values[0]):
         raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
     return raw
 

@@ -13,12 +13,10 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
-from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor, keyset_page
+from fengqiao.core.pagination import api_cursor, keyset_page
 from fengqiao.core.schemas import CleanStr, Id, error_responses
 from fengqiao.disputes import agreements, sessions
 from fengqiao.disputes.access import access_dispute
@@ -259,21 +257,6 @@ class SignIn(Schema):
 # --- helpers ---
 
 
-def _cursor(raw: str | None) -> str | None:
-    """Return the cursor if it names a row id, else refuse it (422)."""
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if (
-        values is None
-        or len(values) != 1
-        or type(values[0]) is not int
-        or not 0 < values[0] < 2**63
-    ):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
 def _handle(request: HttpRequest, dispute_id: int) -> Dispute:
     return access_dispute(request.user, dispute_id)
 
@@ -312,7 +295,7 @@ def session_list(
     qs = MediationSession.objects.filter(dispute=dispute).prefetch_related(
         "mediators", "attendance__party"
     )
-    page = keyset_page(qs, order=("id",), cursor=_cursor(cursor), size=limit)
+    page = keyset_page(qs, order=("id",), cursor=api_cursor(cursor), size=limit)
     return SessionPage(items=[session_out(s) for s in page.items], next_cursor=page.next_cursor)
 
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.accounts.access import user_can
 from fengqiao.core.errors import DomainError, ValidationFailed
-from fengqiao.core.pagination import decode_cursor
+from fengqiao.core.pagination import page_cursor
 from fengqiao.disputes import attachments as files
 from fengqiao.disputes import followups
 from fengqiao.disputes.access import access_dispute
@@ -170,18 +170,6 @@ def _when(request: HttpRequest) -> str:
     return when if when in followups.WHEN else "all"
 
 
-def _cursor(raw: str | None, types: tuple[type, ...]) -> str | None:
-    """Return the cursor if it holds keys of the given types, else start from the top."""
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if values is None or len(values) != len(types):
-        return None
-    if not all(type(v) is t for v, t in zip(values, types, strict=True)):
-        return None
-    return raw
-
-
 @login_required
 def followup_list(request: HttpRequest) -> HttpResponse:
     """The visits to make: overdue, today, upcoming; the station's or mine."""
@@ -193,7 +181,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         when=when,
         mine=mine,
-        cursor=_cursor(request.GET.get("cursor"), (str, int)),
+        cursor=page_cursor(request.GET.get("cursor"), (str, int)),
         size=DUE_PAGE_SIZE,
     )
     today = timezone.localdate()
@@ -387,7 +375,7 @@ def dispute_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     oldest = request.GET.get("order") == "asc"
     steps, page = timeline_page(
         dispute=dispute,
-        cursor=_cursor(request.GET.get("cursor"), (int,)),
+        cursor=page_cursor(request.GET.get("cursor")),
         size=TIMELINE_PAGE_SIZE,
         oldest_first=oldest,
     )

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor, keyset_page
+from fengqiao.core.pagination import api_cursor, keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 from fengqiao.incidents import moves, selectors, services
@@ -313,20 +313,6 @@ class TimelineEntry(BaseModel):
 # --- list ---
 
 
-def _cursor(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if (
-        values is None
-        or len(values) != 1
-        or type(values[0]) is not int
-        or not 0 < values[0] < 2**63
-    ):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
 ITEM_COLUMNS = (
     "id",
     "case_number",
@@ -395,7 +381,7 @@ def incident_list(
     page = keyset_page(
         qs.select_related("community", "area", "category").only(*ITEM_COLUMNS),
         order=("-id",),
-        cursor=_cursor(cursor),
+        cursor=api_cursor(cursor),
         size=limit,
     )
     return IncidentPage(

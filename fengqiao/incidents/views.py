@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from fengqiao.accounts.access import user_can
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import Conflict, DomainError
-from fengqiao.core.pagination import Page, decode_cursor, keyset_page
+from fengqiao.core.pagination import Page, keyset_page, page_cursor
 from fengqiao.core.pii import mask_phone
 from fengqiao.incidents import moves, selectors, services, timeline
 from fengqiao.incidents.access import access_incident
@@ -81,16 +81,6 @@ def show_errors(form: forms.Form, exc: DomainError) -> None:
 # --- list ---
 
 
-def _cursor(request: HttpRequest) -> str | None:
-    raw = request.GET.get("cursor") or None
-    if raw is None:
-        return None
-    values = decode_cursor(raw)
-    if values is None or len(values) != 1 or type(values[0]) is not int:
-        return None
-    return raw if 0 < values[0] < 2**63 else None
-
-
 @login_required
 def incident_list(request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, "incident.view"):
@@ -109,14 +99,15 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         # A filter that cannot be read lists nothing rather than everything.
         page = Page(items=[], next_cursor=None, has_next=False)
     else:
-        if request.GET.get("cursor") and _cursor(request) is None:
+        cursor = page_cursor(request.GET.get("cursor"))
+        if request.GET.get("cursor") and cursor is None:
             messages.warning(request, _("翻页链接无效，已回到第一页。"))
         qs = (
             selectors.incident_search(user=request.user, **form.filters())
             .select_related("community", "area", "category")
             .only(*ROW_COLUMNS)
         )
-        page = keyset_page(qs, order=("-id",), cursor=_cursor(request), size=PAGE_SIZE)
+        page = keyset_page(qs, order=("-id",), cursor=cursor, size=PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
