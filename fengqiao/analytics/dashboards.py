@@ -30,7 +30,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.access import scope_for
 from fengqiao.analytics.dashboard_sources import (
     INCIDENTS,
     ROLLUPS,
@@ -39,6 +38,7 @@ from fengqiao.analytics.dashboard_sources import (
     Source,
     add_months,
 )
+from fengqiao.areas.access import stations_held
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
 from fengqiao.disputes import report as dispute_report
@@ -67,15 +67,7 @@ class DashboardScope:
 
 def dashboard_stations(user: Any) -> list[Area]:
     """Return the whole stations where the user may see the dashboard, with their districts."""
-    scope = scope_for(user, PERM)
-    qs = (
-        Area.objects.filter(kind="station")
-        .select_related("parent")
-        .only("id", "name", "code", "parent__id", "parent__name", "parent__kind")
-    )
-    if not scope.everything:
-        qs = qs.filter(pk__in=sorted(scope.station_ids))
-    return list(qs.order_by("code", "id"))
+    return stations_held(user, PERM)
 
 
 def whole_districts(stations: list[Area]) -> set[int]:

@@ -9,7 +9,7 @@ from django.http import Http404
 from fengqiao.accounts.access import Scope, scope_for, user_can
 from fengqiao.areas.models import Area, Place
 
-__all__ = ["Scope", "access_area", "access_place", "scope_for", "user_can"]
+__all__ = ["Scope", "access_area", "access_place", "scope_for", "stations_held", "user_can"]
 
 
 def access_place(user: Any, pk: int, *, action: str = "view") -> Place:
@@ -31,3 +31,17 @@ def access_area(user: Any, pk: int, *, action: str = "view") -> Area:
     if area is None:
         raise Http404
     return area
+
+
+def stations_held(user: Any, perm: str) -> list[Area]:
+    """Return the whole stations where the user holds `perm` (every one for a city-wide role),
+    with their districts, in code order: what a station picker offers and a sum may add up."""
+    scope = scope_for(user, perm)
+    qs = (
+        Area.objects.filter(kind="station")
+        .select_related("parent")
+        .only("id", "name", "code", "path", "parent__id", "parent__name", "parent__kind")
+    )
+    if not scope.everything:
+        qs = qs.filter(pk__in=sorted(scope.station_ids))
+    return list(qs.order_by("code", "id"))

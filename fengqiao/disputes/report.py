@@ -26,7 +26,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.access import scope_for
+from fengqiao.areas.access import stations_held
 from fengqiao.areas.models import Area
 from fengqiao.disputes import rollups
 from fengqiao.disputes.choices import Channel, Source
@@ -73,15 +73,7 @@ class ReportScope:
 
 def report_stations(user: Any) -> list[Area]:
     """Return the stations the user may report on, with their districts."""
-    scope = scope_for(user, PERM)
-    qs = (
-        Area.objects.filter(kind="station")
-        .select_related("parent")
-        .only("id", "name", "code", "parent__id", "parent__name", "parent__kind")
-    )
-    if not scope.everything:
-        qs = qs.filter(pk__in=sorted(scope.station_ids))
-    return list(qs.order_by("code", "id"))
+    return stations_held(user, PERM)
 
 
 def report_choices(user: Any) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.access import scope_for
+from fengqiao.areas.access import stations_held
 from fengqiao.areas.imports import check_upload
 from fengqiao.areas.models import Area
 from fengqiao.core.audit import audit_record
@@ -81,11 +82,7 @@ class ImportCancelled(Exception):
 
 def import_stations(user: Any) -> list[Area]:
     """Return the stations where the user may import incidents."""
-    scope = scope_for(user, "incident.import")
-    qs = Area.objects.filter(kind="station").order_by("path")
-    if not scope.everything:
-        qs = qs.filter(pk__in=sorted(scope.station_ids))
-    return list(qs)
+    return stations_held(user, "incident.import")
 
 
 def _require(actor: Any, station_id: int) -> None:
