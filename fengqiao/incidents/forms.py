@@ -373,13 +373,13 @@ class FilterForm(forms.Form):
     status = _filter_select(_("状态"), Status.choices)
     disposition = _filter_select(_("处置结果"), Disposition.choices)
     valid = _filter_select(_("有效性"), [("1", _("有效警情")), ("0", _("无效警情"))])
+    reported_from = _date(_("报警日期从"))
+    reported_to = _date(_("报警日期到"))
     repeat = forms.BooleanField(
         label=_("只看重复报警"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
-    reported_from = _date(_("报警日期从"))
-    reported_to = _date(_("报警日期到"))
 
     def __init__(
         self,
