@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -26,13 +27,19 @@ def _django(argv: Sequence[str]) -> None:
 
 
 def _demo(argv: list[str]) -> int:
-    port = "8000"
-    if "--port" in argv:
-        port = argv[argv.index("--port") + 1]
+    parser = argparse.ArgumentParser(
+        prog="fengqiao demo",
+        description="Migrate the database, load the demo station (printing its passwords) "
+        "and serve it with the background worker.",
+    )
+    parser.add_argument("--no-serve", action="store_true", help="load the demo, do not serve")
+    parser.add_argument("--port", type=int, default=8000, help="the web server's port")
+    opts = parser.parse_args(argv)  # --help and a mistyped option stop here, before any load
     _django(["migrate", "--no-input", "-v", "0"])
     _django(["demo_load"])
-    if "--no-serve" in argv:
+    if opts.no_serve:
         return 0
+    port = opts.port
     worker = subprocess.Popen([sys.executable, "-m", "fengqiao", "worker"])
     try:
         print(f"\n枫桥 demo: http://127.0.0.1:{port}/  (Ctrl+C to stop)\n", flush=True)
