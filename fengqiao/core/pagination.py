@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from django.db import models
@@ -30,15 +31,28 @@ def decode_cursor(cursor: str) -> list[Any] | None:
     return values if isinstance(values, list) else None
 
 
+def _key_holds(value: Any, kind: type) -> bool:
+    if kind is date:  # a day travels as its ISO text
+        if type(value) is not str:
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if type(value) is not kind:
+        return False
+    return kind is not int or 0 < value < 2**63
+
+
 def cursor_holds(raw: str, types: tuple[type, ...] = (int,)) -> bool:
-    """Return whether the cursor decodes to one key of each of `types`, in order (an int key
-    being a row id: positive and within a bigint)."""
+    """Return whether the cursor decodes to one key of each of `types`, in order: an int key
+    is a row id (positive, within a bigint), a `date` key the ISO text of a real day."""
     values = decode_cursor(raw)
     return (
         values is not None
         and len(values) == len(types)
-        and all(type(v) is t for v, t in zip(values, types, strict=True))
-        and not any(type(v) is int and not 0 < v < 2**63 for v in values)
+        and all(_key_holds(v, t) for v, t in zip(values, types, strict=True))
     )
 
 

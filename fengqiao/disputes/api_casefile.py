@@ -12,13 +12,11 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import BaseModel, ConfigDict
 
-from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import api_cursor, decode_cursor
+from fengqiao.core.pagination import api_cursor
 from fengqiao.core.schemas import CleanStr, error_responses
 from fengqiao.disputes import attachments as files
 from fengqiao.disputes import followups
@@ -209,23 +207,6 @@ class AttachmentIn(Schema):
     description: Annotated[CleanStr, Field(max_length=files.DESCRIPTION_MAX)] = ""
 
 
-def _cursor(raw: str | None, types: tuple[type, ...]) -> str | None:
-    """Return the cursor if it holds keys of the given types, else refuse it (422)."""
-    raw = api_cursor(raw, types)
-    values = decode_cursor(raw) if raw else None
-    if values and types[0] is str and _bad_day(values[0]):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
-def _bad_day(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return True
-    return False
-
-
 # --- follow-ups ---
 
 
@@ -246,7 +227,7 @@ def followup_due_list(
         user=request.user,
         when=when,
         mine=mine,
-        cursor=_cursor(cursor, (str, int)),
+        cursor=api_cursor(cursor, (date, int)),
         size=limit,
     )
     today = timezone.localdate()
@@ -425,7 +406,7 @@ def dispute_timeline(
     dispute = access_dispute(request.user, dispute_id)
     steps, page = timeline_page(
         dispute=dispute,
-        cursor=_cursor(cursor, (int,)),
+        cursor=api_cursor(cursor),
         size=limit,
         oldest_first=order == "asc",
     )

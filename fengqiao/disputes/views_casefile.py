@@ -7,6 +7,7 @@ typed. The visits due (today, overdue, upcoming) have a list of their own.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -181,7 +182,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         when=when,
         mine=mine,
-        cursor=page_cursor(request.GET.get("cursor"), (str, int)),
+        cursor=page_cursor(request.GET.get("cursor"), (date, int)),
         size=DUE_PAGE_SIZE,
     )
     today = timezone.localdate()

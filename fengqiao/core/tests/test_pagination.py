@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from fengqiao.core.errors import ValidationFailed
@@ -13,7 +15,10 @@ from fengqiao.core.pagination import api_cursor, cursor_holds, encode_cursor, pa
     [
         ([42], (int,), True),
         ([2**63 - 1], (int,), True),
-        (["2026-12-01", 7], (str, int), True),
+        (["2026-12-01", 7], (date, int), True),
+        (["2026-02-30", 7], (date, int), False),  # no such day
+        (["yesterday", 7], (date, int), False),
+        ([20261201, 7], (date, int), False),
         ([0], (int,), False),  # ids start at 1
         ([-3], (int,), False),
         ([2**63], (int,), False),  # beyond a bigint: the database would refuse it
@@ -21,7 +26,8 @@ from fengqiao.core.pagination import api_cursor, cursor_holds, encode_cursor, pa
         ([True], (int,), False),  # a bool is an int to isinstance, not here
         ([4.0], (int,), False),
         ([1, 2], (int,), False),
-        ([7, "2026-12-01"], (str, int), False),
+        ([7, "2026-12-01"], (date, int), False),
+        (["x"], (str,), True),
     ],
 )
 def test_a_cursor_holds_exactly_its_keys(values, types, holds):

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from fengqiao.core.models import AuditEntry
+from fengqiao.core.pagination import encode_cursor
 from fengqiao.disputes.models import Dispute, FollowUp
 from fengqiao.disputes.services import dispute_transition
 from fengqiao.disputes.tests.casefile_kit import agreed_case
@@ -138,6 +139,21 @@ def test_the_due_list_page(client, j, other):
     assert 'href="/disputes/followups/"' in html  # in the navigation
     html = client.get("/disputes/followups/?when=today&mine=1").content.decode()
     assert f'href="/disputes/{d.pk}/#casefile"' not in html
+
+
+@pytest.mark.parametrize("key", ["2026-02-30", "not a day", "9999-99-99"])
+def test_the_due_list_page_starts_again_from_a_cursor_whose_day_is_no_day(client, j, key):
+    # Given a stale or hand-made link whose cursor holds something that is not a date
+    officer = j.user("officer")
+    d, _a, _v = agreed_case(j, officer, status="closed", days_ago=10)
+    client.force_login(officer)
+    # Then the page lists from the top instead of failing
+    resp = client.get("/disputes/followups/", {"when": "all", "cursor": encode_cursor([key, 1])})
+    assert resp.status_code == 200
+    assert f'href="/disputes/{d.pk}/#casefile"' in resp.content.decode()
+    # And the API says the cursor is broken rather than answering another page
+    got = api_client(officer).get("/api/v1/disputes/followups", {"cursor": encode_cursor([key, 1])})
+    assert_api_error(got, 422, "validation_error")
 
 
 # --- follow-ups through the API ---
