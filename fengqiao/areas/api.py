@@ -17,7 +17,7 @@ from fengqiao.areas.geo import locate_point
 from fengqiao.areas.models import Area, AreaKind, Place, PlaceKind
 from fengqiao.areas.validation import ADDRESS_MAX, CONTACT_NAME_MAX, NAME_MAX, NOTES_MAX
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import api_cursor, keyset_page
+from fengqiao.core.pagination import keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 
@@ -312,7 +312,7 @@ def place_list(
     page = keyset_page(
         qs.select_related("kind", "community", "area").only(*PLACE_OUT_COLUMNS),
         order=("-id",),
-        cursor=api_cursor(cursor),
+        cursor=cursor,
         size=limit,
     )
     if not page.items and (kind or community is not None or grid is not None):

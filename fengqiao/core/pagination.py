@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from fengqiao.core.errors import ValidationFailed
@@ -31,45 +37,23 @@ def decode_cursor(cursor: str) -> list[Any] | None:
     return values if isinstance(values, list) else None
 
 
-def _key_holds(value: Any, kind: type) -> bool:
-    if kind is date:  # a day travels as its ISO text
-        if type(value) is not str:
-            return False
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return False
-        return True
-    if type(value) is not kind:
+def _is_day(value: Any) -> bool:
+    """Return whether a cursor's value is the ISO text of a real day (how a date travels)."""
+    if type(value) is not str:
         return False
-    return kind is not int or 0 < value < 2**63
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
-def cursor_holds(raw: str, types: tuple[type, ...] = (int,)) -> bool:
-    """Return whether the cursor decodes to one key of each of `types`, in order: an int key
-    is a row id (positive, within a bigint), a `date` key the ISO text of a real day."""
-    values = decode_cursor(raw)
-    return (
-        values is not None
-        and len(values) == len(types)
-        and all(_key_holds(v, t) for v, t in zip(values, types, strict=True))
-    )
+class BadCursor(ValidationFailed):
+    """A cursor that is not a key of its list: hand-edited, cut short, or from another list.
+    The API answers 422 on the cursor; a page starts again from the top (BadCursorPages)."""
 
-
-def api_cursor(raw: str | None, types: tuple[type, ...] = (int,)) -> str | None:
-    """Return the API's cursor if it holds keys of `types`, None when there is none; refuse
-    any other (422): a client that sends a broken cursor is told, not sent back to page one."""
-    if not raw:
-        return None
-    if not cursor_holds(raw, types):
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
-def page_cursor(raw: str | None, types: tuple[type, ...] = (int,)) -> str | None:
-    """Return a page's cursor if it holds keys of `types`, else None: a browser with a stale
-    or mangled link starts again from the first page."""
-    return raw if raw and cursor_holds(raw, types) else None
+    def __init__(self) -> None:
+        super().__init__(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
 
 
 @dataclass
@@ -79,18 +63,61 @@ class Page(Generic[M]):
     has_next: bool
 
 
+_INTEGERS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+
+
+def _fits(model: type[models.Model], name: str, value: Any) -> bool:
+    """Return whether `value`, read from a cursor, can stand for field `name` of `model`."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # an annotation: any plain JSON value
+        return type(value) in (str, int, float)
+    kind = field.get_internal_type()
+    if kind in _INTEGERS:  # a row id is positive; every integer fits a bigint
+        low = 0 if getattr(field, "primary_key", False) else -(2**63)
+        return type(value) is int and low < value < 2**63
+    if kind == "DateField":
+        return _is_day(value)
+    if kind == "DateTimeField":
+        try:
+            return type(value) is str and parse_datetime(value) is not None
+        except ValueError:  # well formed, but no such moment (2026-02-30)
+            return False
+    return type(value) is str
+
+
 def keyset_page(
     qs: models.QuerySet[M], *, order: tuple[str, ...], cursor: str | None, size: int
 ) -> Page[M]:
     """Return `size` rows after `cursor`, ordered by `order` (the last key must be unique).
 
-    Keys are field names, descending with a leading '-'; all keys go the same direction.
+    Keys are field names, descending with a leading '-'; all keys go the same direction. A
+    cursor that does not hold one key of each field's type raises BadCursor, so a hand-edited
+    one never reaches the database as a query it cannot run.
     """
     desc = order[0].startswith("-")
     names = [o.lstrip("-") for o in order]
     qs = qs.order_by(*order)
     values = decode_cursor(cursor) if cursor else None
-    if values is not None and len(values) == len(names):
+    if cursor and (
+        values is None
+        or len(values) != len(names)
+        or not all(_fits(qs.model, n, v) for n, v in zip(names, values, strict=True))
+    ):
+        raise BadCursor
+    if values is not None:
         op = "lt" if desc else "gt"
         cond = Q()
         for i, name in enumerate(names):
@@ -107,3 +134,25 @@ def keyset_page(
         last = rows[-1]
         nxt = encode_cursor([getattr(last, n) for n in names])
     return Page(items=rows, next_cursor=nxt, has_next=has_next)
+
+
+def bad_cursor_pages(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """Send a page whose cursor is broken (BadCursor) back to its first page, with a word.
+
+    The API answers 422 itself (its DomainError handler); outside /api/ a stale or mangled
+    "next page" link should not end on an error page.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        return get_response(request)
+
+    def process_exception(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, BadCursor) or request.method != "GET":
+            return None
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        messages.warning(request, _("翻页链接无效，已回到第一页。"))
+        return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+    middleware.process_exception = process_exception  # type: ignore[attr-defined]
+    return middleware

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import api_cursor, keyset_page
+from fengqiao.core.pagination import keyset_page
 from fengqiao.core.pii import mask_id_number, mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 from fengqiao.disputes import editing, selectors, services
@@ -447,7 +447,7 @@ def dispute_list(
         .only(*ITEM_COLUMNS)
         .prefetch_related(parties),
         order=("-id",),
-        cursor=api_cursor(cursor),
+        cursor=cursor,
         size=limit,
     )
     if not page.items and (type or community is not None or grid is not None):

@@ -16,7 +16,6 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import BaseModel, ConfigDict
 
-from fengqiao.core.pagination import api_cursor
 from fengqiao.core.schemas import CleanStr, error_responses
 from fengqiao.disputes import attachments as files
 from fengqiao.disputes import followups
@@ -227,7 +226,7 @@ def followup_due_list(
         user=request.user,
         when=when,
         mine=mine,
-        cursor=api_cursor(cursor, (date, int)),
+        cursor=cursor,
         size=limit,
     )
     today = timezone.localdate()
@@ -406,7 +405,7 @@ def dispute_timeline(
     dispute = access_dispute(request.user, dispute_id)
     steps, page = timeline_page(
         dispute=dispute,
-        cursor=api_cursor(cursor),
+        cursor=cursor,
         size=limit,
         oldest_first=order == "asc",
     )

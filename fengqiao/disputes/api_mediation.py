@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
-from fengqiao.core.pagination import api_cursor, keyset_page
+from fengqiao.core.pagination import keyset_page
 from fengqiao.core.schemas import CleanStr, Id, error_responses
 from fengqiao.disputes import agreements, sessions
 from fengqiao.disputes.access import access_dispute
@@ -295,7 +295,7 @@ def session_list(
     qs = MediationSession.objects.filter(dispute=dispute).prefetch_related(
         "mediators", "attendance__party"
     )
-    page = keyset_page(qs, order=("id",), cursor=api_cursor(cursor), size=limit)
+    page = keyset_page(qs, order=("id",), cursor=cursor, size=limit)
     return SessionPage(items=[session_out(s) for s in page.items], next_cursor=page.next_cursor)
 
 

@@ -7,12 +7,9 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
-from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import decode_cursor
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 from fengqiao.disputes.access import access_dispute
 from fengqiao.disputes.api import DisputeOut, PartyIn, dispute_out
@@ -119,15 +116,6 @@ class VisitDisputeIn(Schema):
     channels_involved: Annotated[int, Field(ge=1, le=2**15 - 1)] | None = None
 
 
-def _cursor(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    values = decode_cursor(raw)
-    if values is None or len(values) != 2 or type(values[1]) is not int:
-        raise ValidationFailed(_("分页游标无效。"), fields={"cursor": [_("无效的游标")]})
-    return raw
-
-
 @router.get(
     "/screening-visits",
     response={200: VisitPage, **READ_ERRORS},
@@ -145,7 +133,7 @@ def visit_list(
 ) -> VisitPage:
     page = visit_page(
         user=request.user,
-        cursor=_cursor(cursor),
+        cursor=cursor,
         size=limit,
         community_id=community,
         grid_id=grid,

@@ -15,7 +15,7 @@ from fengqiao.accounts.access import scope_for
 from fengqiao.areas.models import Area
 from fengqiao.core.audit import audit_record, diff, snapshot
 from fengqiao.core.errors import IllegalTransition
-from fengqiao.core.pagination import Page, decode_cursor, keyset_page
+from fengqiao.core.pagination import Page, keyset_page
 from fengqiao.disputes import services
 from fengqiao.disputes.choices import Source, VisitResult
 from fengqiao.disputes.editing import dispute_open_from
@@ -74,9 +74,6 @@ def visit_page(
     if date_to is not None:
         end = datetime.combine(date_to + timedelta(days=1), time.min)
         qs = qs.filter(visited_at__lt=timezone.make_aware(end))
-    values = decode_cursor(cursor) if cursor else None
-    if values is not None and (len(values) != 2 or type(values[1]) is not int):
-        cursor = None
     return keyset_page(
         qs.select_related("community", "area", "visitor", "dispute").defer(
             "community__boundary", "area__boundary"

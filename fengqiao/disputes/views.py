@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from fengqiao.accounts.access import user_can
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import Conflict, DomainError
-from fengqiao.core.pagination import Page, keyset_page, page_cursor
+from fengqiao.core.pagination import Page, keyset_page
 from fengqiao.core.pii import mask_id_number, mask_phone
 from fengqiao.disputes import selectors, services
 from fengqiao.disputes.access import access_dispute
@@ -109,9 +109,6 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
         # answer to the question the user asked.
         page = Page(items=[], next_cursor=None, has_next=False)
     else:
-        cursor = page_cursor(request.GET.get("cursor"))
-        if request.GET.get("cursor") and cursor is None:
-            messages.warning(request, _("翻页链接无效，已回到第一页。"))
         parties = Prefetch(
             "parties", queryset=Party.objects.only("id", "dispute_id", "name", "role")
         )
@@ -121,7 +118,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
             .only(*ROW_COLUMNS)
             .prefetch_related(parties)
         )
-        page = keyset_page(qs, order=("-id",), cursor=cursor, size=PAGE_SIZE)
+        page = keyset_page(qs, order=("-id",), cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     tab = form.current_tab if not form.errors.get("tab") else "open"
     counts = selectors.dispute_colour_counts(user=request.user, limit=COUNT_LIMIT)
     colours = [

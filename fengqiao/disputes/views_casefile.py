@@ -7,7 +7,6 @@ typed. The visits due (today, overdue, upcoming) have a list of their own.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -24,7 +23,6 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.accounts.access import user_can
 from fengqiao.core.errors import DomainError, ValidationFailed
-from fengqiao.core.pagination import page_cursor
 from fengqiao.disputes import attachments as files
 from fengqiao.disputes import followups
 from fengqiao.disputes.access import access_dispute
@@ -182,7 +180,7 @@ def followup_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         when=when,
         mine=mine,
-        cursor=page_cursor(request.GET.get("cursor"), (date, int)),
+        cursor=request.GET.get("cursor"),
         size=DUE_PAGE_SIZE,
     )
     today = timezone.localdate()
@@ -376,7 +374,7 @@ def dispute_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     oldest = request.GET.get("order") == "asc"
     steps, page = timeline_page(
         dispute=dispute,
-        cursor=page_cursor(request.GET.get("cursor")),
+        cursor=request.GET.get("cursor"),
         size=TIMELINE_PAGE_SIZE,
         oldest_first=oldest,
     )

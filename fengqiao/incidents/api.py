@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import ValidationFailed
-from fengqiao.core.pagination import api_cursor, keyset_page
+from fengqiao.core.pagination import keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.core.schemas import CleanStr, Id, Latitude, Longitude, error_responses
 from fengqiao.incidents import moves, selectors, services
@@ -381,7 +381,7 @@ def incident_list(
     page = keyset_page(
         qs.select_related("community", "area", "category").only(*ITEM_COLUMNS),
         order=("-id",),
-        cursor=api_cursor(cursor),
+        cursor=cursor,
         size=limit,
     )
     return IncidentPage(

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from fengqiao.accounts.access import user_can
 from fengqiao.areas.models import Area
 from fengqiao.core.errors import Conflict, DomainError
-from fengqiao.core.pagination import Page, keyset_page, page_cursor
+from fengqiao.core.pagination import Page, keyset_page
 from fengqiao.core.pii import mask_phone
 from fengqiao.incidents import moves, selectors, services, timeline
 from fengqiao.incidents.access import access_incident
@@ -99,15 +99,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         # A filter that cannot be read lists nothing rather than everything.
         page = Page(items=[], next_cursor=None, has_next=False)
     else:
-        cursor = page_cursor(request.GET.get("cursor"))
-        if request.GET.get("cursor") and cursor is None:
-            messages.warning(request, _("翻页链接无效，已回到第一页。"))
         qs = (
             selectors.incident_search(user=request.user, **form.filters())
             .select_related("community", "area", "category")
             .only(*ROW_COLUMNS)
         )
-        page = keyset_page(qs, order=("-id",), cursor=cursor, size=PAGE_SIZE)
+        page = keyset_page(qs, order=("-id",), cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
