@@ -151,8 +151,9 @@ def bad_cursor_pages(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
             return None
         query = request.GET.copy()
         query.pop("cursor", None)
-        messages.warning(request, _("翻页链接无效，已回到第一页。"))
-        return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+        messages.warning(request, _("翻页链接无效，已回到第一页。"), fail_silently=True)
+        path = "/" + request.path.lstrip("/")  # never "//host": a path on this site
+        return redirect(f"{path}?{query.urlencode()}" if query else path)
 
     middleware.process_exception = process_exception  # type: ignore[attr-defined]
     return middleware

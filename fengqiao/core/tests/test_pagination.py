@@ -4,10 +4,11 @@ keys (hand-edited, cut short, from another list) is refused before any query run
 from __future__ import annotations
 
 import pytest
+from django.http import HttpResponse
 
 from fengqiao.core.audit import audit_record
 from fengqiao.core.models import AuditEntry
-from fengqiao.core.pagination import BadCursor, encode_cursor, keyset_page
+from fengqiao.core.pagination import BadCursor, bad_cursor_pages, encode_cursor, keyset_page
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,22 @@ def test_a_cursor_that_does_not_fit_the_keys_never_reaches_the_database(order, v
 def test_a_cursor_that_is_not_a_list_of_keys_is_refused(raw):
     with pytest.raises(BadCursor):
         keyset_page(AuditEntry.objects.all(), order=("-seq",), cursor=raw, size=5)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "to"),
+    [
+        ("/audit/", "?cursor=abc&action=x", "/audit/?action=x"),
+        ("/audit/", "?cursor=abc", "/audit/"),
+        ("//evil.example/audit/", "?cursor=abc", "/evil.example/audit/"),  # never another host
+    ],
+)
+def test_a_page_with_a_broken_cursor_goes_back_to_its_first_page_on_this_site(rf, path, query, to):
+    middleware = bad_cursor_pages(lambda request: HttpResponse())
+    request = rf.get("/audit/" + query)
+    request.path = path  # as the server would hand it over, "//" and all
+    resp = middleware.process_exception(request, BadCursor())
+    assert resp.status_code == 302 and resp["Location"] == to
+    # Other errors and other methods are not its business
+    assert middleware.process_exception(request, ValueError()) is None
+    assert middleware.process_exception(rf.post("/audit/" + query), BadCursor()) is None
