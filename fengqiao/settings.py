@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A page whose cursor is broken goes back to its first page (the API answers 422).
-    "fengqiao.core.pagination.bad_cursor_pages",
+    "fengqiao.core.pagination.BadCursorPages",
     # Outside /api/, an empty 405 becomes the Chinese 405 page (inside CSRF: the page's token).
     "fengqiao.core.errorpages.method_not_allowed_page",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

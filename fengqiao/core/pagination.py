@@ -136,17 +136,21 @@ def keyset_page(
     return Page(items=rows, next_cursor=nxt, has_next=has_next)
 
 
-def bad_cursor_pages(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
-    """Send a page whose cursor is broken (BadCursor) back to its first page, with a word.
+class BadCursorPages:
+    """Middleware: send a page whose cursor is broken (BadCursor) back to its first page, with
+    a word.
 
     The API answers 422 itself (its DomainError handler); outside /api/ a stale or mangled
     "next page" link should not end on an error page.
     """
 
-    def middleware(request: HttpRequest) -> HttpResponse:
-        return get_response(request)
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
 
-    def process_exception(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, BadCursor) or request.method != "GET":
             return None
         query = request.GET.copy()
@@ -154,6 +158,3 @@ def bad_cursor_pages(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
         messages.warning(request, _("翻页链接无效，已回到第一页。"), fail_silently=True)
         path = "/" + request.path.lstrip("/")  # never "//host": a path on this site
         return redirect(f"{path}?{query.urlencode()}" if query else path)
-
-    middleware.process_exception = process_exception  # type: ignore[attr-defined]
-    return middleware

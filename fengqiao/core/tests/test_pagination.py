@@ -8,7 +8,7 @@ from django.http import HttpResponse
 
 from fengqiao.core.audit import audit_record
 from fengqiao.core.models import AuditEntry
-from fengqiao.core.pagination import BadCursor, bad_cursor_pages, encode_cursor, keyset_page
+from fengqiao.core.pagination import BadCursor, BadCursorPages, encode_cursor, keyset_page
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,7 @@ def test_a_cursor_that_is_not_a_list_of_keys_is_refused(raw):
     ],
 )
 def test_a_page_with_a_broken_cursor_goes_back_to_its_first_page_on_this_site(rf, path, query, to):
-    middleware = bad_cursor_pages(lambda request: HttpResponse())
+    middleware = BadCursorPages(lambda request: HttpResponse())
     request = rf.get("/audit/" + query)
     request.path = path  # as the server would hand it over, "//" and all
     resp = middleware.process_exception(request, BadCursor())
