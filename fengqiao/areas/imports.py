@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -196,7 +197,9 @@ def _read_header(cells: list[str], parsed: ParsedFile) -> dict[int, str]:
     return positions
 
 
-def _xlsx_records(fh: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+def xlsx_records(fh: IO[bytes] | Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line, cell texts) of the first sheet, streamed; refuse a file that is not
+    a readable .xlsx (UploadRefused, on the file field)."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -262,7 +265,7 @@ def read_places(fh: IO[bytes], *, name: str, size: int) -> ParsedFile:
     fh.seek(0)
     kind = check_upload(name=name, size=size, head=head)
     if kind == "xlsx":
-        return _rows(_xlsx_records(fh), ParsedFile(rows=[], encoding="xlsx"))
+        return _rows(xlsx_records(fh), ParsedFile(rows=[], encoding="xlsx"))
     # The size was checked above, so reading the whole CSV is bounded.
     text, encoding = decode_text(fh.read(int(settings.FENGQIAO_MAX_UPLOAD_BYTES) + 1))
     return _rows(_csv_records(text), ParsedFile(rows=[], encoding=encoding))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.areas.imports import cell_text
+from fengqiao.areas.imports import xlsx_records
 from fengqiao.core.errors import ValidationFailed
 
 ENCODINGS = {"utf-8": "UTF-8", "gb18030": "GBK / GB18030", "big5": "Big5", "utf-16": "UTF-16"}
@@ -162,27 +161,6 @@ def _csv_records(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
             ) from exc
 
 
-def _xlsx_records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        # read_only streams the sheet XML instead of building every cell in memory.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise ValidationFailed(
-            _("无法读取这个 Excel 文件，请确认是 .xlsx 格式。"),
-            code="bad_xlsx",
-            fields={"file": [_("文件无法读取")]},
-        ) from exc
-    try:
-        sheet = book.worksheets[0]
-        for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield line, [cell_text(v) for v in row]
-    finally:
-        book.close()
-
-
 def xlsx_rows(path: Path) -> int:
     """Return the row count an XLSX declares (its dimension), 0 when it does not say."""
     import openpyxl
@@ -200,7 +178,7 @@ def xlsx_rows(path: Path) -> int:
 def records(path: Path, file_format: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number as the user sees it, cells) for every record of the file."""
     if file_format == "xlsx":
-        return _xlsx_records(path)
+        return xlsx_records(path)
     return _csv_records(path, encoding)
 
 

@@ -73,6 +73,14 @@ def test_xlsx(j: Any) -> None:
     assert Incident.objects.count() == 4
 
 
+def test_a_file_named_xlsx_that_is_not_one_is_refused_with_nothing_kept(j: Any) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        upload(j, csv_bytes(rows(2)), name="导出.xlsx")
+    assert "Excel" in err.value.message and "file" in err.value.fields
+    assert ImportJob.objects.count() == 0 and Incident.objects.count() == 0
+    assert list(imports.import_dir().iterdir()) == []
+
+
 def test_undecodable_csv_asks_for_the_encoding_and_a_wrong_choice_is_refused(j: Any) -> None:
     data = csv_bytes(rows(2)) + b"\xff\x80\xff"  # valid neither as UTF-8 nor as GB18030
     with pytest.raises(ValidationFailed) as err:
