@@ -22,6 +22,7 @@ from fengqiao.analytics.dashboards import (
     dashboard_for,
     default_period,
 )
+from fengqiao.areas.forms import area_param
 from fengqiao.core.errors import ValidationFailed
 
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
@@ -64,13 +65,7 @@ def parse_query(params: QueryDict) -> tuple[date, date, int | None, list[str]]:
             )
             got[name] = None
     first, last = got["first"] or d_first, got["last"] or d_last
-    area_id: int | None = None
-    raw_area = (params.get("area") or "").strip()
-    if raw_area:
-        try:
-            area_id = int(raw_area)
-        except ValueError:
-            errors.append(_("辖区选择不正确，已显示默认辖区。"))
+    area_id = area_param(params, errors)
     return first, last, area_id, errors
 
 

@@ -261,3 +261,16 @@ class PlaceImportForm(HiddenErrorsShown):
         if len(stations) == 1:
             self.fields["station"].widget = forms.HiddenInput()
             self.fields["station"].initial = stations[0].pk
+
+
+def area_param(params: Mapping[str, Any], errors: list[str]) -> int | None:
+    """Return the area id a report or dashboard page was asked for (?area=), None for the
+    default; a value that is not an id adds a message to `errors` and falls back to it."""
+    raw = str(params.get("area") or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        errors.append(str(_("辖区选择不正确，已显示默认辖区。")))
+        return None

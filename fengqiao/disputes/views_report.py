@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
+from fengqiao.areas.forms import area_param
 from fengqiao.disputes.report import (
     DIM_ORDER,
     HEADLINE,
@@ -54,13 +55,7 @@ def parse_period(params: Any) -> tuple[int, int, int | None, list[str]]:
     except ValueError:
         errors.append(_("月份格式不正确，已显示上一个整月。"))
         year, month = default_month()
-    area_id: int | None = None
-    raw_area = (params.get("area") or "").strip()
-    if raw_area:
-        try:
-            area_id = int(raw_area)
-        except ValueError:
-            errors.append(_("辖区选择不正确，已显示默认辖区。"))
+    area_id = area_param(params, errors)
     return year, month, area_id, errors
 
 
