@@ -2,20 +2,8 @@
 (function () {
   "use strict";
 
-  function ready(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
-  function chart(id, option) {
-    var el = document.getElementById(id);
-    if (!el || typeof echarts === "undefined") return null;
-    var c = echarts.init(el, null, { renderer: "canvas" });
-    c.setOption(option);
-    window.addEventListener("resize", function () { c.resize(); });
-    el.setAttribute("data-drawn", "1");
-    return c;
-  }
+  var ready = window.fqCharts.ready;
+  var chart = window.fqCharts.chart;
 
   function pct(v) {
     if (v === null || v === undefined) return "—";
